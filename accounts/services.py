@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import SupportRequest, User
+
+SUPPORT_RATE_LIMIT = 5  # requests per client per hour
+
+
+def user_attest_region_age(*, user: User, region: str, of_age: bool) -> User:
+    """Record the region and the age attestation; asked once (P17)."""
+    user.region = region
+    user.age_attestation = User.AgeAttestation.OF_AGE if of_age else User.AgeAttestation.UNDER_AGE
+    user.age_attested_at = timezone.now()
+    user.save(update_fields=["region", "age_attestation", "age_attested_at"])
+    return user
+
+
+def support_rate_limited(*, client_key: str) -> bool:
+    """Count one support submission for the client; True once over the hourly limit."""
+    key = f"support-rate:{client_key}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > SUPPORT_RATE_LIMIT
+
+
+def support_request_create(*, form, user, language: str) -> SupportRequest:
+    """Store a support request and email the operators once it is committed."""
+    support_request = form.save(commit=False)
+    support_request.user = user if user.is_authenticated else None
+    support_request.language = language
+    support_request.save()
+    body = render_to_string("accounts/email/support_request.txt", {"request": support_request})
+    transaction.on_commit(
+        lambda: send_mail(
+            f"[PictureUs support] {support_request.get_topic_display()}",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            settings.OPERATORS_EMAIL,
+        )
+    )
+    return support_request

@@ -1,0 +1,14 @@
+from django.conf import settings
+from django.urls import translate_url
+
+
+def site(request):
+    """The language switcher's links (same page, other language) and site-wide flags."""
+    path = request.get_full_path()
+    return {
+        "language_links": [
+            (code, name, translate_url(path, code)) for code, name in settings.LANGUAGES
+        ],
+        "payment_backend": settings.PAYMENT_BACKEND,
+        "uses_tiny_model": not settings.PICTUREUS_BASE_MODEL,
+    }

@@ -1,0 +1,233 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from pictureus.storage import private_storage
+
+
+class TranslatedFieldsMixin:
+    """Pick the `<field>_<language>` value for the active language, English as a fallback."""
+
+    def translated(self, field):
+        lang = (get_language() or "en")[:2]
+        return getattr(self, f"{field}_{lang}", "") or getattr(self, f"{field}_en")
+
+
+class Plan(TranslatedFieldsMixin, models.Model):
+    slug = models.SlugField(_("slug"), unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    name_ko = models.CharField(_("name (Korean)"), max_length=80)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_ko = models.TextField(_("description (Korean)"), blank=True)
+    styles_count = models.PositiveSmallIntegerField(_("number of styles"), default=2)
+    images_per_style = models.PositiveSmallIntegerField(_("images per style"), default=4)
+    turnaround_hours = models.PositiveSmallIntegerField(_("turnaround (hours)"), default=2)
+    # Training settings for this plan; zero means the model family's sensible default.
+    lora_rank = models.PositiveSmallIntegerField(_("LoRA rank"), default=0)
+    train_steps = models.PositiveIntegerField(_("training steps"), default=0)
+    learning_rate = models.FloatField(_("learning rate"), default=0)
+    resolution = models.PositiveSmallIntegerField(_("resolution"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name_en
+
+    @property
+    def name(self):
+        return self.translated("name")
+
+    @property
+    def description(self):
+        return self.translated("description")
+
+    @property
+    def images_total(self):
+        return self.styles_count * self.images_per_style
+
+
+class PlanPrice(models.Model):
+    """A plan's price in one currency, in the currency's minor unit (cents; won have none)."""
+
+    class Currency(models.TextChoices):
+        USD = "usd", "USD"
+        KRW = "krw", "KRW"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    amount = models.PositiveIntegerField(_("amount (minor unit)"))
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency"], name="unique_plan_currency")
+        ]
+
+    def __str__(self):
+        return f"{self.plan} {self.amount} {self.currency}"
+
+
+class StylePack(TranslatedFieldsMixin, models.Model):
+    slug = models.SlugField(_("slug"), unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    name_ko = models.CharField(_("name (Korean)"), max_length=80)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_ko = models.TextField(_("description (Korean)"), blank=True)
+    preview_image = models.CharField(
+        _("preview image"),
+        max_length=200,
+        blank=True,
+        help_text=_("Path of the preview under the static files, e.g. img/styles/studio.webp."),
+    )
+    preview_alt_en = models.CharField(
+        _("preview description (English)"), max_length=200, blank=True
+    )
+    preview_alt_ko = models.CharField(_("preview description (Korean)"), max_length=200, blank=True)
+    prompt_template = models.TextField(
+        _("prompt template"),
+        help_text=_("Use {token} and {class_word} where the customer's subject goes."),
+    )
+    negative_prompt = models.TextField(_("negative prompt"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("style pack")
+        verbose_name_plural = _("style packs")
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name_en
+
+    @property
+    def name(self):
+        return self.translated("name")
+
+    @property
+    def description(self):
+        return self.translated("description")
+
+    @property
+    def preview_alt(self):
+        return self.translated("preview_alt")
+
+
+class PhotoSession(models.Model):
+    """One paid photo session: its photos, its LoRA and its gallery belong to one customer."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        COLLECTING_PHOTOS = "collecting_photos", _("Collecting photos")
+        QUEUED = "queued", _("Queued")
+        TRAINING = "training", _("Training")
+        GENERATING = "generating", _("Generating")
+        DELIVERED = "delivered", _("Delivered")
+        ORIGINALS_DELETED = "originals_deleted", _("Originals deleted")
+        EXPIRED = "expired", _("Expired")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="photo_sessions",
+        verbose_name=_("customer"),
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, verbose_name=_("plan"))
+    styles = models.ManyToManyField(StylePack, verbose_name=_("styles"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=PlanPrice.Currency.choices)
+    amount = models.PositiveIntegerField(_("amount (minor unit)"))
+    # The rare token and class word the LoRA learns the subject under.
+    subject_token = models.CharField(_("subject token"), max_length=16, default="ohwx")
+    class_word = models.CharField(_("class word"), max_length=16, default="person")
+    failure_reason = models.TextField(_("failure reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    originals_deleted_at = models.DateTimeField(_("originals deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("photo session")
+        verbose_name_plural = _("photo sessions")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.plan} · {self.user} · {self.get_state_display()}"
+
+
+class SessionTransition(models.Model):
+    """The record of one state change: from, to, why, who, when."""
+
+    photo_session = models.ForeignKey(
+        PhotoSession, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20)
+    cause = models.CharField(_("cause"), max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("state transition")
+        verbose_name_plural = _("state transitions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_state or '-'} → {self.to_state}: {self.cause}"
+
+
+def source_photo_path(instance, filename):
+    return f"sessions/{instance.photo_session.public_id}/originals/{uuid.uuid4().hex}.jpg"
+
+
+def source_thumb_path(instance, filename):
+    return f"sessions/{instance.photo_session.public_id}/thumbs/{uuid.uuid4().hex}.webp"
+
+
+class SourcePhoto(models.Model):
+    """An accepted upload: re-encoded without metadata, with technical measures only (P23)."""
+
+    photo_session = models.ForeignKey(
+        PhotoSession,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        verbose_name=_("photo session"),
+    )
+    image = models.FileField(_("image"), storage=private_storage, upload_to=source_photo_path)
+    thumbnail = models.FileField(
+        _("thumbnail"), storage=private_storage, upload_to=source_thumb_path, blank=True
+    )
+    sha256 = models.CharField(_("content hash"), max_length=64)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    # Technical measures from the quality checks; no inferred traits, ever (P23).
+    face_box = models.JSONField(_("face box"), default=list, blank=True)
+    sharpness = models.FloatField(_("sharpness"), default=0)
+    phash = models.CharField(_("perceptual hash"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("source photo")
+        verbose_name_plural = _("source photos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"photo {self.pk} of session {self.photo_session_id}"
