@@ -7,7 +7,7 @@ TORCH_PIN ?= torch==2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format messages demo worker clean
+.PHONY: run test test-fast install lint format messages demo worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,17 @@ run: install locale/ko/LC_MESSAGES/django.mo
 worker: install
 	$(BIN)/celery -A pictureus worker -Q default,gpu --concurrency 1 --beat --loglevel INFO
 
-test: install locale/ko/LC_MESSAGES/django.mo
+# axe-core and the Nu HTML checker, which the browser journeys run on every page. No install
+# scripts: vnu-jar's would fetch a Java of its own; Debian's is used.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+test: install locale/ko/LC_MESSAGES/django.mo node_modules/.package-lock.json
 	OMP_NUM_THREADS=1 PICTUREUS_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+# Everything but the journeys in a real browser.
+test-fast: install locale/ko/LC_MESSAGES/django.mo
+	OMP_NUM_THREADS=1 PICTUREUS_TESTING=1 $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
