@@ -1,0 +1,403 @@
+"""Photo sessions: the state machine, payments and refunds, photo deletion.
+
+`session_transition` is the only place a PhotoSession's state changes; every other workflow here
+goes through it.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from privacy.services import audit_log
+
+from .models import Order, PhotoSession, Refund, SessionTransition, SourcePhoto, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+S = PhotoSession.State
+
+# Which states a session may move to from each state. Failed and refunded are side exits.
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.AWAITING_PAYMENT},
+    S.AWAITING_PAYMENT: {S.PAID, S.DRAFT, S.FAILED},
+    S.PAID: {S.COLLECTING_PHOTOS, S.FAILED, S.REFUNDED},
+    S.COLLECTING_PHOTOS: {S.QUEUED, S.FAILED, S.REFUNDED},
+    # Back to collecting_photos when face-photo consent is withdrawn before delivery.
+    S.QUEUED: {S.TRAINING, S.COLLECTING_PHOTOS, S.FAILED, S.REFUNDED},
+    S.TRAINING: {S.GENERATING, S.QUEUED, S.COLLECTING_PHOTOS, S.FAILED, S.REFUNDED},
+    S.GENERATING: {S.DELIVERED, S.QUEUED, S.COLLECTING_PHOTOS, S.FAILED, S.REFUNDED},
+    S.DELIVERED: {S.ORIGINALS_DELETED, S.EXPIRED, S.REFUNDED},
+    S.ORIGINALS_DELETED: {S.EXPIRED, S.REFUNDED},
+    # A failed session is retried (queued) or refunded, never left stuck.
+    S.FAILED: {S.QUEUED, S.REFUNDED},
+    S.EXPIRED: set(),
+    S.REFUNDED: set(),
+}
+
+# Photo count a session needs before it can be submitted, and the most it may hold.
+MIN_PHOTOS = 10
+MAX_PHOTOS = 20
+
+
+class InvalidTransition(Exception):
+    """The session cannot move from its current state to the one asked for."""
+
+
+class PaymentError(Exception):
+    """The payment processor refused or could not be reached; nothing was changed."""
+
+
+class RefundError(Exception):
+    """The refund cannot be made (nothing paid, amount too large) or the processor refused."""
+
+
+def can_transition(from_state: str, to_state: str) -> bool:
+    return to_state in TRANSITIONS.get(from_state, set())
+
+
+@transaction.atomic
+def session_transition(
+    *, photo_session: PhotoSession, to_state: str, cause: str, actor=None
+) -> PhotoSession:
+    """Move a session to `to_state`, recording when, why and by whom; raise InvalidTransition."""
+    locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+    if not can_transition(locked.state, to_state):
+        raise InvalidTransition(f"{locked.state} → {to_state} is not allowed")
+    now = timezone.now()
+    from_state = locked.state
+    locked.state = to_state
+    locked.state_changed_at = now
+    fields = ["state", "state_changed_at", "updated_at"]
+    if to_state == S.DELIVERED:
+        locked.delivered_at = now
+        fields.append("delivered_at")
+    if to_state == S.ORIGINALS_DELETED:
+        locked.originals_deleted_at = now
+        fields.append("originals_deleted_at")
+    if to_state == S.FAILED and cause:
+        locked.failure_reason = cause[:2000]
+        fields.append("failure_reason")
+    locked.save(update_fields=fields)
+    SessionTransition.objects.create(
+        photo_session=locked,
+        from_state=from_state,
+        to_state=to_state,
+        cause=cause[:200],
+        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+    )
+    # Keep the caller's object in step so it does not save a stale state later.
+    for field in fields:
+        setattr(photo_session, field, getattr(locked, field))
+    return locked
+
+
+@transaction.atomic
+def session_create(*, user, plan, styles, currency: str) -> PhotoSession:
+    """Create a draft session for a plan, its chosen styles and the price in `currency`."""
+    price = plan.prices.get(currency=currency)
+    photo_session = PhotoSession.objects.create(
+        user=user, plan=plan, currency=currency, amount=price.amount
+    )
+    photo_session.styles.set(styles)
+    SessionTransition.objects.create(
+        photo_session=photo_session, to_state=S.DRAFT, cause="created", actor=user
+    )
+    return photo_session
+
+
+# --- Stripe ---------------------------------------------------------------------------------
+
+
+def stripe_client():
+    """A Stripe client for the configured key; STRIPE_API_BASE points it at a local Stripe API."""
+    import stripe
+
+    kwargs = {}
+    if settings.STRIPE_API_BASE:
+        kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2, **kwargs)
+
+
+def payment_backend() -> str:
+    """'stripe' when a key is set; 'local' only in development (settings refuse it with DEBUG=0)."""
+    if settings.STRIPE_SECRET_KEY:
+        return Order.Backend.STRIPE
+    if not settings.DEBUG:
+        raise PaymentError("the local test payment backend is not available with DEBUG=0")
+    return Order.Backend.LOCAL
+
+
+def order_checkout_start(
+    *, photo_session: PhotoSession, success_url: str, cancel_url: str, actor=None
+) -> Order:
+    """Open (or reuse) the one payment attempt for a session and return it with its checkout URL.
+
+    A session has at most one open order: asking again returns the same one, so a second
+    click or a second tab cannot start a second charge.
+    """
+    backend = payment_backend()
+    with transaction.atomic():
+        locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+        if locked.state not in (S.DRAFT, S.AWAITING_PAYMENT):
+            raise InvalidTransition(f"a session in {locked.state} cannot be paid for")
+        existing = locked.orders.filter(status=Order.Status.OPEN, backend=backend).first()
+        if existing is not None and existing.checkout_session_id:
+            return existing
+        if locked.state == S.DRAFT:
+            session_transition(
+                photo_session=locked,
+                to_state=S.AWAITING_PAYMENT,
+                cause="checkout started",
+                actor=actor,
+            )
+        order = existing or Order.objects.create(
+            photo_session=locked,
+            backend=backend,
+            currency=locked.currency,
+            amount=locked.amount,
+        )
+    if backend == Order.Backend.LOCAL:
+        order.checkout_session_id = f"cs_local_{uuid.uuid4().hex}"
+        order.save(update_fields=["checkout_session_id"])
+        return order
+    try:
+        checkout = stripe_client().v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "client_reference_id": str(locked.public_id),
+                "metadata": {"order_id": str(order.pk), "session": str(locked.public_id)},
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": order.currency,
+                            "unit_amount": order.amount,
+                            "product_data": {"name": f"PictureUs {locked.plan.name_en}"},
+                        },
+                    }
+                ],
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+            },
+            # Stripe answers a repeated request with the same Checkout session.
+            options={"idempotency_key": f"pictureus-order-{order.pk}"},
+        )
+    except Exception as exc:
+        logger.warning("Stripe checkout for order %s failed: %s", order.pk, exc)
+        raise PaymentError(str(exc)) from exc
+    order.checkout_session_id = checkout.id
+    order.checkout_url = checkout.url or ""
+    order.save(update_fields=["checkout_session_id", "checkout_url"])
+    return order
+
+
+def payment_event_process(
+    *, event_id: str, event_type: str, data_object: dict, backend: str
+) -> str:
+    """Apply one verified payment event exactly once; return what it did (for the log).
+
+    Repeated deliveries are recognised by the event id; events may arrive in any order, and a
+    paid order is never made unpaid again. Unknown event types are recorded and ignored.
+    """
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            event_id=event_id, defaults={"event_type": event_type[:100], "backend": backend}
+        )
+        if not created:
+            return "duplicate"
+        outcome = _event_apply(event_type=event_type, data_object=data_object)
+        event.outcome = outcome[:200]
+        event.save(update_fields=["outcome"])
+    if outcome == "second payment":
+        # The session was already paid through another order: give this money back at once.
+        order = Order.objects.get(checkout_session_id=data_object.get("id"))
+        order_refund(order=order, amount=None, reason="second payment for one session")
+    return outcome
+
+
+def _event_apply(*, event_type: str, data_object: dict) -> str:
+    if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        return _checkout_completed(data_object)
+    if event_type in ("checkout.session.expired", "checkout.session.async_payment_failed"):
+        return _checkout_expired(data_object)
+    return "ignored"
+
+
+def _order_for(data_object: dict) -> Order | None:
+    checkout_id = data_object.get("id")
+    if not isinstance(checkout_id, str) or not checkout_id:
+        return None
+    return (
+        Order.objects.select_for_update()
+        .select_related("photo_session")
+        .filter(checkout_session_id=checkout_id)
+        .first()
+    )
+
+
+def _checkout_completed(data_object: dict) -> str:
+    order = _order_for(data_object)
+    if order is None:
+        return "unknown order"
+    if data_object.get("payment_status") not in ("paid", "no_payment_required"):
+        return "not paid yet"
+    if data_object.get("amount_total") != order.amount or (
+        str(data_object.get("currency", "")).lower() != order.currency
+    ):
+        logger.error("Order %s: paid amount does not match the order", order.pk)
+        return "amount mismatch"
+    if order.status == Order.Status.PAID:
+        return "already paid"
+    photo_session = order.photo_session
+    already_paid = photo_session.orders.filter(status=Order.Status.PAID).exists()
+    order.status = Order.Status.PAID
+    order.paid_at = timezone.now()
+    payment_intent = data_object.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    order.payment_intent_id = str(payment_intent or "")[:255]
+    order.save(update_fields=["status", "paid_at", "payment_intent_id"])
+    if already_paid or photo_session.state != S.AWAITING_PAYMENT:
+        return "second payment"
+    session_transition(photo_session=photo_session, to_state=S.PAID, cause="payment received")
+    audit_log(action="session.paid", subject=photo_session.user, obj=photo_session)
+    return "paid"
+
+
+def _checkout_expired(data_object: dict) -> str:
+    order = _order_for(data_object)
+    if order is None:
+        return "unknown order"
+    if order.status != Order.Status.OPEN:
+        return f"order already {order.status}"
+    order.status = Order.Status.EXPIRED
+    order.save(update_fields=["status"])
+    return "expired"
+
+
+def local_payment_complete(*, order: Order) -> str:
+    """The local test backend's 'customer paid': the same event path Stripe's webhook takes."""
+    if order.backend != Order.Backend.LOCAL or payment_backend() != Order.Backend.LOCAL:
+        raise PaymentError("not a local test order")
+    return payment_event_process(
+        event_id=f"evt_local_{uuid.uuid4().hex}",
+        event_type="checkout.session.completed",
+        data_object={
+            "id": order.checkout_session_id,
+            "payment_status": "paid",
+            "amount_total": order.amount,
+            "currency": order.currency,
+            "payment_intent": f"pi_local_{order.pk}",
+        },
+        backend=Order.Backend.LOCAL,
+    )
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+
+def order_refund(
+    *, order: Order, amount: int | None, reason: str, actor=None, automatic: bool = False
+) -> Refund:
+    """Refund `amount` (all that is left when None) of one paid order and record the answer."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        left = order.refundable
+        amount = left if amount is None else amount
+        if amount <= 0 or amount > left:
+            raise RefundError(f"refundable amount is {left}, asked for {amount}")
+        refund = Refund.objects.create(
+            order=order, amount=amount, reason=reason[:300], actor=actor, automatic=automatic
+        )
+        if order.backend == Order.Backend.LOCAL:
+            refund.processor_refund_id = f"re_local_{refund.pk}"
+        else:
+            try:
+                answer = stripe_client().v1.refunds.create(
+                    params={
+                        "payment_intent": order.payment_intent_id,
+                        "amount": amount,
+                        "metadata": {"order_id": str(order.pk), "refund_id": str(refund.pk)},
+                    },
+                    options={"idempotency_key": f"pictureus-refund-{refund.pk}"},
+                )
+            except Exception as exc:
+                logger.warning("Stripe refund for order %s failed: %s", order.pk, exc)
+                refund.status = Refund.Status.FAILED
+                refund.error = str(exc)[:500]
+                refund.save(update_fields=["status", "error"])
+                return refund
+            refund.processor_refund_id = answer.id
+        refund.status = Refund.Status.SUCCEEDED
+        refund.save(update_fields=["status", "processor_refund_id"])
+        order.amount_refunded += amount
+        order.save(update_fields=["amount_refunded"])
+        audit_log(
+            action="order.refunded",
+            actor=actor,
+            subject=order.photo_session.user,
+            obj=order,
+            detail={"amount": amount, "currency": order.currency, "reason": reason[:300]},
+        )
+    return refund
+
+
+def session_refund(
+    *, photo_session: PhotoSession, amount: int | None = None, reason: str, actor=None
+) -> Refund | None:
+    """Refund a session's payment: in full when `amount` is None, which also ends the session
+    in `refunded`. A full refund asked again refunds nothing more (automatic refunds rely on it).
+    """
+    with transaction.atomic():
+        locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+        order = locked.orders.filter(status=Order.Status.PAID).order_by("paid_at", "id").first()
+        if order is None:
+            raise RefundError("this session has no payment to refund")
+        if amount is None and order.refundable == 0:
+            # Already refunded in full: make sure the session says so, and refund nothing more.
+            if can_transition(locked.state, S.REFUNDED):
+                session_transition(
+                    photo_session=locked, to_state=S.REFUNDED, cause=reason, actor=actor
+                )
+            return order.refunds.filter(status=Refund.Status.SUCCEEDED).first()
+        refund = order_refund(
+            order=order, amount=amount, reason=reason, actor=actor, automatic=actor is None
+        )
+        order.refresh_from_db()
+        if (
+            refund.status == Refund.Status.SUCCEEDED
+            and order.refundable == 0
+            and can_transition(locked.state, S.REFUNDED)
+        ):
+            session_transition(photo_session=locked, to_state=S.REFUNDED, cause=reason, actor=actor)
+    for field in ("state", "state_changed_at"):
+        setattr(photo_session, field, getattr(locked, field))
+    return refund
+
+
+# --- photos ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
+    """Delete an accepted photo: its bytes, its thumbnail, its row; a receipt stays (P08)."""
+    from privacy.services import file_erase
+
+    photo_session = photo.photo_session
+    subject = photo_session.user
+    file_erase(fieldfile=photo.image, subject=subject, reason=reason, category="source_photo")
+    if photo.thumbnail:
+        file_erase(
+            fieldfile=photo.thumbnail, subject=subject, reason=reason, category="source_thumbnail"
+        )
+    audit_log(
+        action="photo.deleted",
+        actor=actor,
+        subject=subject,
+        obj=photo_session,
+        detail={"photo": photo.pk, "reason": reason[:200]},
+    )
+    photo.delete()
