@@ -1,0 +1,222 @@
+"""Training and generation jobs, the files they make, and the portraits they deliver."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pictureus.storage import private_storage
+
+
+class GenerationJob(models.Model):
+    """One run of the GPU work for a session: training its LoRA, or generating its portraits."""
+
+    class Kind(models.TextChoices):
+        TRAINING = "training", _("Training")
+        GENERATION = "generation", _("Generation")
+        REGENERATION = "regeneration", _("Regeneration of one style")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+
+    photo_session = models.ForeignKey(
+        "sessions_app.PhotoSession",
+        on_delete=models.CASCADE,
+        related_name="generation_jobs",
+        verbose_name=_("photo session"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    # Only for a regeneration: the one style it makes again with new seeds.
+    style = models.ForeignKey(
+        "sessions_app.StylePack",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("style"),
+    )
+    progress_done = models.PositiveIntegerField(_("done"), default=0)
+    progress_total = models.PositiveIntegerField(_("total"), default=0)
+    # Measured seconds per training step or per image, for an honest ETA.
+    seconds_per_unit = models.FloatField(_("seconds per unit"), null=True, blank=True)
+    resumed_from = models.PositiveIntegerField(
+        _("resumed from step"),
+        default=0,
+        help_text=_("The checkpoint step the last attempt continued from (0: from the start)."),
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    celery_task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("last progress at"),
+        null=True,
+        blank=True,
+        help_text=_("A running job that stays silent too long is requeued or failed."),
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("generation job")
+        verbose_name_plural = _("generation jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def is_active(self):
+        return self.state in self.ACTIVE_STATES
+
+    @property
+    def percent(self):
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    def queue_position(self):
+        """1 for the next job a GPU worker takes; None when the job is not waiting."""
+        if self.state != self.State.QUEUED:
+            return None
+        ahead = GenerationJob.objects.filter(
+            state=self.State.QUEUED, created_at__lt=self.created_at
+        ).count()
+        return ahead + 1
+
+    def eta_seconds(self):
+        """Seconds left for this job from its measured speed; None before anything is measured."""
+        if self.seconds_per_unit is None or not self.progress_total:
+            return None
+        left = max(0, self.progress_total - self.progress_done)
+        return round(left * self.seconds_per_unit)
+
+    @property
+    def duration(self):
+        if not self.started_at:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+def artifact_path(instance, filename):
+    suffix = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return (
+        f"sessions/{instance.photo_session.public_id}/training/"
+        f"{instance.kind}-{uuid.uuid4().hex}.{suffix}"
+    )
+
+
+class TrainingArtifact(models.Model):
+    """A file made from a session's photos: cached latents, a checkpoint, the LoRA weights."""
+
+    class Kind(models.TextChoices):
+        LATENTS = "latents", _("Cached latents and text embeddings")
+        CHECKPOINT = "checkpoint", _("Training checkpoint")
+        LORA = "lora", _("LoRA weights")
+
+    photo_session = models.ForeignKey(
+        "sessions_app.PhotoSession",
+        on_delete=models.CASCADE,
+        related_name="training_artifacts",
+        verbose_name=_("photo session"),
+    )
+    job = models.ForeignKey(
+        GenerationJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="artifacts",
+        verbose_name=_("job"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=artifact_path)
+    sha256 = models.CharField(_("content hash"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    # For a checkpoint: the training step it holds.
+    step = models.PositiveIntegerField(_("step"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("training artifact")
+        verbose_name_plural = _("training artifacts")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of session {self.photo_session_id}"
+
+
+def portrait_path(instance, filename):
+    return f"sessions/{instance.photo_session.public_id}/portraits/{uuid.uuid4().hex}.png"
+
+
+def portrait_preview_path(instance, filename):
+    return f"sessions/{instance.photo_session.public_id}/previews/{uuid.uuid4().hex}.webp"
+
+
+class Portrait(models.Model):
+    """One delivered image: full size plus a small preview, with the seed that made it."""
+
+    photo_session = models.ForeignKey(
+        "sessions_app.PhotoSession",
+        on_delete=models.CASCADE,
+        related_name="portraits",
+        verbose_name=_("photo session"),
+    )
+    style = models.ForeignKey(
+        "sessions_app.StylePack",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("style"),
+    )
+    job = models.ForeignKey(
+        GenerationJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="portraits",
+        verbose_name=_("job"),
+    )
+    index = models.PositiveSmallIntegerField(_("number in style"))
+    seed = models.BigIntegerField(_("seed"))
+    prompt = models.TextField(_("prompt"), blank=True)
+    image = models.FileField(
+        _("image"), storage=private_storage, upload_to=portrait_path, blank=True
+    )
+    preview = models.FileField(
+        _("preview"), storage=private_storage, upload_to=portrait_preview_path, blank=True
+    )
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    sha256 = models.CharField(_("content hash"), max_length=64, blank=True)
+    favourite = models.BooleanField(_("favourite"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("portrait")
+        verbose_name_plural = _("portraits")
+        ordering = ["style__order", "style_id", "index", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "style", "index"], name="unique_job_style_index")
+        ]
+
+    def __str__(self):
+        return f"portrait {self.index + 1} ({self.style}) of session {self.photo_session_id}"
+
+    @property
+    def is_ready(self):
+        return bool(self.image)
+
+    def download_name(self):
+        return f"pictureus-{self.style.slug}-{self.index + 1:02d}.png"

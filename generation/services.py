@@ -1,0 +1,719 @@
+"""Generation workflows: starting, progressing, finishing and cleaning up a session's GPU work.
+
+Web-tier module: no torch or diffusers here (the tasks import `generation.pipeline` themselves).
+"""
+
+import hashlib
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Avg
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from privacy import services as privacy_services
+from sessions_app.models import PhotoSession, SourcePhoto, StylePack
+
+from .models import GenerationJob, Portrait, TrainingArtifact
+
+logger = logging.getLogger(__name__)
+
+State = PhotoSession.State
+# A running job that reports no progress for this long is treated as lost (worker killed).
+STALE_AFTER = timedelta(minutes=15)
+MAX_ATTEMPTS = 3
+
+
+class JobCancelled(Exception):
+    """The job must stop now: cancelled, or consent withdrawn, or processing restricted."""
+
+
+class PrivacyViolation(AssertionError):
+    """A job was about to read something that is not its own session's (P04, P05)."""
+
+
+class RegenerationRefused(ValueError):
+    """The style cannot be regenerated (already done once, not in the session, not delivered)."""
+
+
+# --- contracts other areas call ------------------------------------------------------------
+
+
+@transaction.atomic
+def session_start(*, photo_session: PhotoSession) -> GenerationJob | None:
+    """Queue the LoRA training of a session that has just entered `queued`.
+
+    Idempotent: a session with a training job already waiting or running gets no second one.
+    The task is sent only after the surrounding transaction commits.
+    """
+    photo_session = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+    if photo_session.state != State.QUEUED:
+        logger.warning(
+            "session %s is %s, not queued: training not started",
+            photo_session.pk,
+            photo_session.state,
+        )
+        return None
+    existing = photo_session.generation_jobs.filter(
+        kind=GenerationJob.Kind.TRAINING, state__in=GenerationJob.ACTIVE_STATES
+    ).first()
+    if existing:
+        return existing
+    job = GenerationJob.objects.create(
+        photo_session=photo_session,
+        kind=GenerationJob.Kind.TRAINING,
+        progress_total=training_steps_for(photo_session.plan),
+    )
+    job_enqueue(job=job)
+    return job
+
+
+@transaction.atomic
+def session_jobs_cancel(*, photo_session: PhotoSession, reason: str) -> int:
+    """Stop every waiting or running job of a session; returns how many were stopped.
+
+    Waiting jobs are cancelled at once; a running one sees the flag between two steps and
+    stops itself (it also deletes whatever it wrote after this call).
+    """
+    jobs = list(
+        GenerationJob.objects.select_for_update().filter(
+            photo_session=photo_session, state__in=GenerationJob.ACTIVE_STATES
+        )
+    )
+    now = timezone.now()
+    for job in jobs:
+        job.cancel_requested = True
+        job.error = reason
+        if job.state == GenerationJob.State.QUEUED:
+            job.state = GenerationJob.State.CANCELLED
+            job.finished_at = now
+        job.save(update_fields=["cancel_requested", "error", "state", "finished_at"])
+        if job.celery_task_id:
+            task_id = job.celery_task_id
+            # Revoking only drops a message still waiting in the queue; the flag does the rest.
+            transaction.on_commit(lambda task_id=task_id: _revoke(task_id))
+    if jobs:
+        privacy_services.audit_log(
+            action="generation.jobs_cancelled",
+            subject=photo_session.user,
+            obj=photo_session,
+            detail={"jobs": [job.pk for job in jobs], "reason": reason},
+        )
+    return len(jobs)
+
+
+@transaction.atomic
+def session_artifacts_delete(*, photo_session: PhotoSession, reason: str) -> int:
+    """Erase a session's cached latents, checkpoints and LoRA weights (bytes and rows)."""
+    count = 0
+    for artifact in TrainingArtifact.objects.select_for_update().filter(
+        photo_session=photo_session
+    ):
+        privacy_services.file_erase(
+            fieldfile=artifact.file,
+            subject=photo_session.user,
+            reason=reason,
+            category=f"training_{artifact.kind}",
+        )
+        artifact.delete()
+        count += 1
+    return count
+
+
+@transaction.atomic
+def session_portraits_delete(*, photo_session: PhotoSession, reason: str) -> int:
+    """Erase a session's delivered portraits and their previews (bytes and rows)."""
+    count = 0
+    for portrait in Portrait.objects.select_for_update().filter(photo_session=photo_session):
+        _portrait_erase(portrait=portrait, reason=reason)
+        count += 1
+    return count
+
+
+# --- plan settings ---------------------------------------------------------------------------
+
+# Sensible defaults where the plan says 0, by model family.
+DEFAULTS = {
+    "tiny": {"rank": 4, "steps": 40, "learning_rate": 1e-3, "resolution": 64},
+    "sd": {"rank": 16, "steps": 800, "learning_rate": 1e-4, "resolution": 512},
+    "sdxl": {"rank": 32, "steps": 1000, "learning_rate": 1e-4, "resolution": 1024},
+}
+
+
+def model_family() -> str:
+    """ "tiny", "sd" or "sdxl", from the configured base model (read without loading it)."""
+    from .modelcheck import base_model_family
+
+    return base_model_family()
+
+
+def training_settings(plan) -> dict:
+    """The plan's training settings with the family defaults where the plan says 0."""
+    defaults = DEFAULTS[model_family()]
+    return {
+        "rank": plan.lora_rank or defaults["rank"],
+        "steps": plan.train_steps or defaults["steps"],
+        "learning_rate": plan.learning_rate or defaults["learning_rate"],
+        "resolution": plan.resolution or defaults["resolution"],
+    }
+
+
+def training_steps_for(plan) -> int:
+    return training_settings(plan)["steps"]
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+def job_enqueue(*, job: GenerationJob) -> None:
+    """Send the job's task once the transaction that created or reset it commits."""
+    task_id = uuid.uuid4().hex
+    GenerationJob.objects.filter(pk=job.pk).update(celery_task_id=task_id)
+    job.celery_task_id = task_id
+
+    def send():
+        from . import tasks
+
+        task = tasks.train_lora if job.kind == GenerationJob.Kind.TRAINING else tasks.generate
+        task.apply_async(args=[job.pk], task_id=task_id)
+
+    transaction.on_commit(send)
+
+
+def _revoke(task_id: str) -> None:
+    try:
+        from pictureus.celery import app
+
+        app.control.revoke(task_id)
+    except Exception:  # noqa: BLE001 - the cancel flag stops the job even if the broker is away
+        logger.warning("could not revoke task %s", task_id, exc_info=True)
+
+
+def consent_problem(photo_session: PhotoSession) -> str:
+    """Why the session's photos may not be processed now, or "" when they may (P02, P16)."""
+    user = photo_session.user
+    if not privacy_services.consent_is_current(
+        user=user, purpose="face_photos", photo_session=photo_session
+    ):
+        return "no current consent to process face photos"
+    if privacy_services.processing_restricted(user=user):
+        return "the customer restricted the processing of their data"
+    return ""
+
+
+@transaction.atomic
+def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
+    """Claim a job for this worker; None (with the reason logged) when it must not run."""
+    job = (
+        GenerationJob.objects.select_for_update()
+        .select_related("photo_session__user", "photo_session__plan")
+        .filter(pk=job_id)
+        .first()
+    )
+    if job is None:
+        logger.warning("job %s does not exist (deleted): nothing to do", job_id)
+        return None
+    if not job.is_active:
+        logger.info("job %s is %s: nothing to do", job.pk, job.state)
+        return None
+    photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
+    expected = {
+        GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
+        GenerationJob.Kind.GENERATION: (State.TRAINING, State.GENERATING),
+        GenerationJob.Kind.REGENERATION: (State.DELIVERED,),
+    }[job.kind]
+    if photo_session.state not in expected:
+        logger.warning(
+            "job %s: session %s is %s, not %s; the job does nothing",
+            job.pk,
+            photo_session.pk,
+            photo_session.state,
+            "/".join(expected),
+        )
+        _job_finish(job=job, state=GenerationJob.State.CANCELLED, error="session in wrong state")
+        return None
+    if job.cancel_requested:
+        _job_finish(job=job, state=GenerationJob.State.CANCELLED, error=job.error or "cancelled")
+        return None
+    problem = consent_problem(photo_session)
+    if problem:
+        # Refuse before reading a single photo (P02, P16).
+        _job_stop_for_privacy(job=job, photo_session=photo_session, problem=problem)
+        return None
+    session_states = {
+        GenerationJob.Kind.TRAINING: State.TRAINING,
+        GenerationJob.Kind.GENERATION: State.GENERATING,
+    }
+    target = session_states.get(job.kind)
+    if target and photo_session.state != target:
+        _session_transition(photo_session, target, cause=f"{job.kind} job {job.pk} started")
+    now = timezone.now()
+    job.state = GenerationJob.State.RUNNING
+    job.attempts += 1
+    job.worker = worker[:200]
+    job.started_at = job.started_at or now
+    job.heartbeat_at = now
+    job.error = ""
+    job.save()
+    job.photo_session = photo_session
+    return job
+
+
+def job_progress(*, job: GenerationJob, done: int, total: int, seconds_per_unit=None) -> None:
+    """Record progress; raise JobCancelled when the job must stop (checked between steps)."""
+    values = {"progress_done": done, "progress_total": total, "heartbeat_at": timezone.now()}
+    if seconds_per_unit is not None:
+        values["seconds_per_unit"] = seconds_per_unit
+    GenerationJob.objects.filter(pk=job.pk).update(**values)
+    job_check_may_continue(job=job)
+
+
+def job_check_may_continue(*, job: GenerationJob) -> None:
+    """Raise JobCancelled when the job was cancelled or the consent no longer holds (P03)."""
+    fresh = GenerationJob.objects.filter(pk=job.pk).values("cancel_requested", "state").first()
+    if fresh is None or fresh["cancel_requested"] or fresh["state"] != job.State.RUNNING:
+        raise JobCancelled("cancelled")
+    photo_session = PhotoSession.objects.select_related("user").get(pk=job.photo_session_id)
+    problem = consent_problem(photo_session)
+    if problem:
+        raise JobCancelled(problem)
+
+
+@transaction.atomic
+def job_cancelled(*, job_id: int, reason: str) -> None:
+    """A running job stopped itself: erase what it made and close the session (P03)."""
+    job = GenerationJob.objects.select_for_update().get(pk=job_id)
+    photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
+    # Files written after session_artifacts_delete ran (a last checkpoint) are erased too.
+    session_artifacts_delete(photo_session=photo_session, reason=f"job stopped: {reason}")
+    for portrait in Portrait.objects.filter(job=job):
+        _portrait_erase(portrait=portrait, reason=f"job stopped: {reason}")
+    _job_finish(job=job, state=GenerationJob.State.CANCELLED, error=job.error or reason)
+    problem = consent_problem(photo_session)
+    if problem:
+        _session_back_to_photos(photo_session, reason=problem)
+
+
+def _job_stop_for_privacy(*, job, photo_session, problem):
+    _job_finish(job=job, state=GenerationJob.State.CANCELLED, error=problem)
+    _session_back_to_photos(photo_session, reason=problem)
+
+
+def _session_back_to_photos(photo_session, *, reason):
+    """Without consent the session waits for the customer again instead of sitting in a queue."""
+    photo_session.refresh_from_db(fields=["state"])
+    if photo_session.state in (State.QUEUED, State.TRAINING, State.GENERATING):
+        _session_transition(photo_session, State.COLLECTING_PHOTOS, cause=reason[:200])
+
+
+def _job_finish(*, job, state, error=""):
+    job.state = state
+    job.finished_at = timezone.now()
+    if error:
+        job.error = error
+    job.save(update_fields=["state", "finished_at", "error"])
+
+
+def _session_transition(photo_session, to_state, *, cause, actor=None):
+    from sessions_app import services as sessions_services
+
+    return sessions_services.session_transition(
+        photo_session=photo_session, to_state=to_state, cause=cause, actor=actor
+    )
+
+
+@transaction.atomic
+def job_fail_and_refund(*, job_id: int, error: str, actor=None) -> GenerationJob:
+    """After the last retry (or by an operator): the job and session fail, refund once, email.
+
+    Idempotent: a session already failed or refunded is not refunded or emailed again.
+    """
+    from sessions_app import services as sessions_services
+
+    job = GenerationJob.objects.select_for_update().get(pk=job_id)
+    photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
+    if job.state != GenerationJob.State.FAILED:
+        _job_finish(job=job, state=GenerationJob.State.FAILED, error=error)
+    if job.kind == GenerationJob.Kind.REGENERATION:
+        # The gallery is already delivered: a failed regeneration leaves it as it was.
+        return job
+    if photo_session.state in (State.REFUNDED, State.FAILED):
+        return job
+    _session_transition(photo_session, State.FAILED, cause=f"job {job.pk} failed", actor=actor)
+    photo_session.failure_reason = error[:2000]
+    photo_session.save(update_fields=["failure_reason"])
+    try:
+        with transaction.atomic():
+            sessions_services.session_refund(
+                photo_session=photo_session,
+                reason=f"generation failed: {error[:150]}",
+                actor=actor,
+            )
+    except sessions_services.RefundError:
+        # The session stays failed with its reason in admin; an operator settles the payment.
+        logger.exception("automatic refund of session %s failed", photo_session.pk)
+    transaction.on_commit(lambda: _email_customer(photo_session.pk, "failed"))
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job_id: int, actor=None) -> GenerationJob:
+    """Operator action: run a stopped or stuck job again (it resumes from its checkpoint)."""
+    job = GenerationJob.objects.select_for_update().get(pk=job_id)
+    job.state = GenerationJob.State.QUEUED
+    job.cancel_requested = False
+    job.finished_at = None
+    job.error = ""
+    job.save()
+    job_enqueue(job=job)
+    privacy_services.audit_log(
+        action="generation.job_retried", actor=actor, obj=job, detail={"kind": job.kind}
+    )
+    return job
+
+
+def jobs_stale_check(*, now=None) -> dict:
+    """Requeue running jobs that stopped reporting (a lost worker), or fail them at the limit."""
+    now = now or timezone.now()
+    stale = GenerationJob.objects.filter(
+        state=GenerationJob.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    requeued, failed = [], []
+    for job in stale:
+        if job.attempts >= MAX_ATTEMPTS:
+            job_fail_and_refund(job_id=job.pk, error="no progress: the worker was lost repeatedly")
+            failed.append(job.pk)
+        else:
+            job_retry(job_id=job.pk)
+            requeued.append(job.pk)
+    if requeued or failed:
+        logger.warning("stale jobs: requeued %s, failed %s", requeued, failed)
+    return {"requeued": requeued, "failed": failed}
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def training_photos(*, job: GenerationJob) -> list[tuple[bytes, list]]:
+    """The accepted photos of the job's own session, as (bytes, face box) (P04, P05).
+
+    Every photo is checked, in code, to belong to this session and to its owner; anything
+    else stops the job before a byte is read.
+    """
+    photo_session = PhotoSession.objects.get(pk=job.photo_session_id)
+    photos = list(SourcePhoto.objects.filter(photo_session_id=photo_session.pk))
+    result = []
+    for photo in photos:
+        owner_id = PhotoSession.objects.filter(pk=photo.photo_session_id).values_list(
+            "user_id", flat=True
+        )[0]
+        if photo.photo_session_id != photo_session.pk or owner_id != photo_session.user_id:
+            raise PrivacyViolation(f"photo {photo.pk} is not from session {photo_session.pk}")
+        with photo.image.open("rb") as fh:
+            result.append((fh.read(), photo.face_box))
+    privacy_services.audit_log(
+        action="generation.photos_read",
+        subject=photo_session.user,
+        obj=photo_session,
+        detail={"job": job.pk, "photos": [photo.pk for photo in photos]},
+    )
+    return result
+
+
+def artifact_latest(*, job: GenerationJob, kind: str) -> TrainingArtifact | None:
+    return (
+        TrainingArtifact.objects.filter(photo_session_id=job.photo_session_id, kind=kind)
+        .order_by("-step", "-created_at", "-id")
+        .first()
+    )
+
+
+def artifact_read(*, job: GenerationJob, kind: str) -> tuple[bytes, int] | None:
+    """The newest artifact of a kind for the job's own session, as (bytes, step)."""
+    artifact = artifact_latest(job=job, kind=kind)
+    if artifact is None:
+        return None
+    if artifact.photo_session_id != job.photo_session_id:
+        raise PrivacyViolation("an artifact of another session")
+    try:
+        with artifact.file.open("rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None
+    if hashlib.sha256(data).hexdigest() != artifact.sha256:
+        logger.warning("artifact %s is damaged; ignored", artifact.pk)
+        return None
+    return data, artifact.step
+
+
+def artifact_save(
+    *, job: GenerationJob, kind: str, data: bytes, filename: str, step: int = 0
+) -> TrainingArtifact:
+    """Store a file made from the session's photos; older ones of the same kind are erased."""
+    job_check_may_continue(job=job)
+    photo_session = PhotoSession.objects.select_related("user").get(pk=job.photo_session_id)
+    artifact = TrainingArtifact(
+        photo_session=photo_session,
+        job=job,
+        kind=kind,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        step=step,
+    )
+    artifact.file.save(filename, ContentFile(data), save=False)
+    with transaction.atomic():
+        artifact.save()
+        older = TrainingArtifact.objects.filter(photo_session=photo_session, kind=kind).exclude(
+            pk=artifact.pk
+        )
+        for old in older:
+            privacy_services.file_erase(
+                fieldfile=old.file,
+                subject=photo_session.user,
+                reason=f"replaced by a newer {kind}",
+                category=f"training_{kind}",
+            )
+            old.delete()
+    return artifact
+
+
+@transaction.atomic
+def training_finish(*, job_id: int) -> GenerationJob | None:
+    """Training done: keep the LoRA, drop the checkpoints, queue the generation job."""
+    job = GenerationJob.objects.select_for_update().get(pk=job_id)
+    photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
+    if job.state != GenerationJob.State.RUNNING:
+        return None
+    if not photo_session.training_artifacts.filter(kind=TrainingArtifact.Kind.LORA).exists():
+        raise RuntimeError("training finished without LoRA weights")
+    for checkpoint in photo_session.training_artifacts.filter(
+        kind=TrainingArtifact.Kind.CHECKPOINT
+    ):
+        privacy_services.file_erase(
+            fieldfile=checkpoint.file,
+            subject=photo_session.user,
+            reason="training finished",
+            category="training_checkpoint",
+        )
+        checkpoint.delete()
+    job.progress_done = job.progress_total
+    _job_finish(job=job, state=GenerationJob.State.SUCCEEDED)
+    plan = photo_session.plan
+    generation = GenerationJob.objects.create(
+        photo_session=photo_session,
+        kind=GenerationJob.Kind.GENERATION,
+        progress_total=photo_session.styles.count() * plan.images_per_style,
+    )
+    job_enqueue(job=generation)
+    return generation
+
+
+# --- generation -------------------------------------------------------------------------------
+
+
+def generation_styles(*, job: GenerationJob) -> list[StylePack]:
+    if job.kind == GenerationJob.Kind.REGENERATION:
+        return [job.style]
+    return list(job.photo_session.styles.order_by("order", "id"))
+
+
+@transaction.atomic
+def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
+    """The portraits this job makes, each with its recorded seed (created once, reused)."""
+    photo_session = job.photo_session
+    plan = photo_session.plan
+    portraits = []
+    for style in generation_styles(job=job):
+        prompt = style.prompt_template.format(
+            token=photo_session.subject_token, class_word=photo_session.class_word
+        )
+        for index in range(plan.images_per_style):
+            portrait, _ = Portrait.objects.get_or_create(
+                job=job,
+                style=style,
+                index=index,
+                defaults={
+                    "photo_session": photo_session,
+                    "seed": secrets.randbelow(2**31 - 1),
+                    "prompt": prompt,
+                },
+            )
+            portraits.append(portrait)
+    return portraits
+
+
+def portrait_store(*, portrait: Portrait, png: bytes, preview_webp: bytes, size) -> Portrait:
+    portrait.image.save(f"{portrait.pk}.png", ContentFile(png), save=False)
+    portrait.preview.save(f"{portrait.pk}.webp", ContentFile(preview_webp), save=False)
+    portrait.width, portrait.height = size
+    portrait.sha256 = hashlib.sha256(png).hexdigest()
+    portrait.save(update_fields=["image", "preview", "width", "height", "sha256"])
+    return portrait
+
+
+@transaction.atomic
+def generation_finish(*, job_id: int) -> None:
+    """Generation done: the session is delivered and the customer told; a regeneration
+    replaces the style's earlier portraits."""
+    job = GenerationJob.objects.select_for_update().get(pk=job_id)
+    photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
+    if job.state != GenerationJob.State.RUNNING:
+        return
+    job.progress_done = job.progress_total
+    _job_finish(job=job, state=GenerationJob.State.SUCCEEDED)
+    if job.kind == GenerationJob.Kind.REGENERATION:
+        for old in Portrait.objects.filter(photo_session=photo_session, style=job.style).exclude(
+            job=job
+        ):
+            _portrait_erase(portrait=old, reason="replaced by a regeneration")
+        return
+    _session_transition(photo_session, State.DELIVERED, cause=f"generation job {job.pk} done")
+    transaction.on_commit(lambda: _email_customer(photo_session.pk, "ready"))
+
+
+# --- gallery ------------------------------------------------------------------------------------
+
+
+def gallery_portraits(*, photo_session: PhotoSession):
+    """The delivered portraits: finished jobs only, never a regeneration still in progress."""
+    return (
+        Portrait.objects.filter(
+            photo_session=photo_session, job__state=GenerationJob.State.SUCCEEDED
+        )
+        .exclude(image="")
+        .select_related("style")
+    )
+
+
+@transaction.atomic
+def portrait_favourite_set(*, portrait: Portrait, favourite: bool) -> Portrait:
+    portrait.favourite = favourite
+    portrait.save(update_fields=["favourite"])
+    return portrait
+
+
+def style_can_regenerate(*, photo_session: PhotoSession, style: StylePack) -> bool:
+    if photo_session.state != State.DELIVERED:
+        return False
+    if not photo_session.styles.filter(pk=style.pk).exists():
+        return False
+    return not photo_session.generation_jobs.filter(
+        kind=GenerationJob.Kind.REGENERATION, style=style
+    ).exists()
+
+
+@transaction.atomic
+def style_regenerate(*, photo_session: PhotoSession, style: StylePack, actor=None):
+    """Make one style again with new seeds, once per style; the old images stay until then."""
+    photo_session = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+    if not style_can_regenerate(photo_session=photo_session, style=style):
+        raise RegenerationRefused(style.slug)
+    if not photo_session.training_artifacts.filter(kind=TrainingArtifact.Kind.LORA).exists():
+        raise RegenerationRefused("the personal model has been deleted")
+    problem = consent_problem(photo_session)
+    if problem:
+        raise RegenerationRefused(problem)
+    job = GenerationJob.objects.create(
+        photo_session=photo_session,
+        kind=GenerationJob.Kind.REGENERATION,
+        style=style,
+        progress_total=photo_session.plan.images_per_style,
+    )
+    job_enqueue(job=job)
+    privacy_services.audit_log(
+        action="generation.style_regenerate",
+        actor=actor,
+        subject=photo_session.user,
+        obj=photo_session,
+        detail={"style": style.slug, "job": job.pk},
+    )
+    return job
+
+
+def _portrait_erase(*, portrait: Portrait, reason: str) -> None:
+    subject = portrait.photo_session.user
+    for field in (portrait.image, portrait.preview):
+        if field:
+            privacy_services.file_erase(
+                fieldfile=field, subject=subject, reason=reason, category="portrait"
+            )
+    portrait.delete()
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+
+def _recent_speed(kind: str):
+    recent = GenerationJob.objects.filter(
+        kind=kind, state=GenerationJob.State.SUCCEEDED, seconds_per_unit__isnull=False
+    ).order_by("-finished_at")[:20]
+    return GenerationJob.objects.filter(pk__in=list(recent.values_list("pk", flat=True))).aggregate(
+        avg=Avg("seconds_per_unit")
+    )["avg"]
+
+
+def session_progress(*, photo_session: PhotoSession) -> dict:
+    """What the progress panel and its JSON endpoint show: phase, step, queue place, ETA."""
+    job = photo_session.generation_jobs.order_by("-created_at", "-id").first()
+    plan = photo_session.plan
+    images_total = photo_session.styles.count() * plan.images_per_style
+    data = {
+        "state": photo_session.state,
+        "phase": photo_session.state,
+        "job_state": job.state if job else None,
+        "done": 0,
+        "total": 0,
+        "percent": 0,
+        "queue_position": None,
+        "eta_seconds": None,
+        "finished": photo_session.state not in (State.QUEUED, State.TRAINING, State.GENERATING),
+    }
+    if job is None:
+        return data
+    if job.kind == GenerationJob.Kind.REGENERATION and job.is_active:
+        data["phase"] = "regenerating"
+        data["finished"] = False
+    data.update(done=job.progress_done, total=job.progress_total, percent=job.percent)
+    data["queue_position"] = job.queue_position()
+    if data["finished"]:
+        return data
+    # The ETA adds what is left of this job to what the later phases took on recent jobs.
+    eta = job.eta_seconds()
+    if eta is None:
+        speed = _recent_speed(job.kind)
+        if speed is not None:
+            eta = round(speed * max(0, job.progress_total - job.progress_done))
+    if eta is not None and job.kind == GenerationJob.Kind.TRAINING:
+        image_speed = _recent_speed(GenerationJob.Kind.GENERATION)
+        if image_speed is not None:
+            eta += round(image_speed * images_total)
+        else:
+            eta = None
+    data["eta_seconds"] = eta
+    return data
+
+
+# --- email ------------------------------------------------------------------------------------
+
+
+def _email_customer(photo_session_id: int, which: str) -> None:
+    """Tell the customer their gallery is ready, or that it failed and was refunded."""
+    photo_session = PhotoSession.objects.select_related("user").get(pk=photo_session_id)
+    user = photo_session.user
+    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+        context = {
+            "user": user,
+            "photo_session": photo_session,
+            "url": settings.SITE_URL
+            + reverse("generation:studio", kwargs={"public_id": photo_session.public_id}),
+        }
+        subject = render_to_string(f"generation/email/{which}_subject.txt", context).strip()
+        body = render_to_string(f"generation/email/{which}_message.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
