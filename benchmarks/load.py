@@ -1,0 +1,326 @@
+"""Load benchmark: the site under gunicorn with production settings on PostgreSQL, hit by wrk.
+
+    .venv/bin/python benchmarks/load.py [--duration 10] [--connections 8] [--workers 3]
+
+Builds a fresh database (pictureus_bench), collects static files with the production storage
+(compressed, cache-busted names), starts gunicorn with DEBUG=0, then runs wrk for a fixed time
+against each page: a bare Django view doing one query, the home page, a signed-in dashboard
+with 50 sessions and a gallery of 100 portraits. Prints req/s, p50, p99 and errors for each,
+the ratios to the bare view, and whether each target is met (exit status 1 when one is not).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DATABASE = "pictureus_bench"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Targets: each page's throughput as a share of the bare view's, and no errors anywhere.
+TARGETS = {"home": 0.60, "dashboard": 0.40, "gallery": 0.40}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(port):
+    """DEBUG=0 with every required variable set to a local value; plain http on 127.0.0.1."""
+    data_dir = ROOT / "var" / "bench"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "DEBUG": "0",
+        "PICTUREUS_TESTING": "0",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"{PG}/{DATABASE}",
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/10"),
+        "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/11"),
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+        "DEFAULT_FROM_EMAIL": "PictureUs <bench@pictureus.localhost>",
+        "SECURE_SSL_REDIRECT": "0",
+        "PICTUREUS_DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "WARNING",
+        "OMP_NUM_THREADS": "1",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def fresh_database():
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def manage(env, *args):
+    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def seed(env):
+    """Run the seeding below in a child process under the production settings."""
+    out = subprocess.run(
+        [str(BIN / "python"), str(Path(__file__)), "--seed"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    pages = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("PAGE "):
+            _, name, url, cookie = (line.split(" ", 3) + [""])[:4]
+            pages[name] = (url, cookie.strip())
+        elif line.startswith("NOTE "):
+            print(line[5:])
+    return pages
+
+
+def _seed_in_process():
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    from accounts.models import User
+    from sessions_app.models import PhotoSession, Plan, StylePack
+
+    call_command("load_demo", verbosity=0)
+    user = User.objects.create_user(
+        email="bench@example.com",
+        password="bench-password-0123",  # noqa: S106 - a throwaway local benchmark login
+        display_name="Bench",
+        region="US",
+        age_attestation=User.AgeAttestation.OF_AGE,
+    )
+    plan = Plan.objects.get(slug="starter")
+    styles = list(StylePack.objects.all()[:2])
+    states = [s for s, _ in PhotoSession.State.choices]
+    sessions = PhotoSession.objects.bulk_create(
+        PhotoSession(
+            user=user, plan=plan, state=states[i % len(states)], currency="usd", amount=1900
+        )
+        for i in range(50)
+    )
+    for photo_session in sessions:
+        photo_session.styles.set(styles)
+    client = Client()
+    client.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    print("PAGE bare /bench/bare")
+    print("PAGE home /en/")
+    print(f"PAGE dashboard /en/sessions/ {cookie}")
+    gallery = _seed_gallery(user=user, plan=plan, styles=styles)
+    if gallery:
+        print(f"PAGE gallery {gallery} {cookie}")
+    else:
+        print("NOTE gallery: not built yet (no portrait model); left out")
+
+
+def _seed_gallery(*, user, plan, styles):
+    """A delivered session with 100 portraits; returns its gallery's path, or None."""
+    return None
+
+
+def wait_until_up(base):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            # noqa below: every URL here is the local gunicorn's own http:// address.
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:  # refused while binding, or timed out while the workers boot
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def preflight(base, path, cookie):
+    """The page must answer 200 itself (a redirect to the login page would flatter it)."""
+    opener = urllib.request.build_opener(NoRedirect)
+    headers = {"Cookie": cookie} if cookie else {}
+    request = urllib.request.Request(base + path, headers=headers)  # noqa: S310
+    try:
+        with opener.open(request, timeout=10) as response:
+            body = response.read()
+            return response.status, body
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(f"{path} answered {exc.code}; the benchmark needs a 200") from exc
+
+
+def check_static(base, home_html, static_root):
+    """Production static files: cache-busted names in the page, compressed, cached for long."""
+    links = re.findall(rb'(?:href|src)="(/static/[^"]+)"', home_html)
+    busted = [u.decode() for u in links if re.search(rb"\.[0-9a-f]{12}\.\w+$", u)]
+    if not links or len(busted) != len(links):
+        return f"static: FAIL - not every static link on the home page is cache-busted: {links}"
+    # The largest text asset shows compression (whitenoise leaves tiny files uncompressed).
+    manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+    name = max(
+        (n for n in manifest if n.endswith((".css", ".js"))),
+        key=lambda n: (static_root / n).stat().st_size,
+    )
+    url = f"{base}/static/{manifest[name]}"
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "br, gzip"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        encoding = response.headers.get("Content-Encoding", "none")
+        cache = response.headers.get("Cache-Control", "")
+    ok = encoding in ("br", "gzip") and "immutable" in cache
+    verdict = "ok" if ok else "FAIL"
+    return (
+        f"static: {verdict} - {len(busted)} cache-busted links on home; "
+        f"{manifest[name]} served {encoding}, {cache}"
+    )
+
+
+def parse_duration_ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def run_wrk(url, cookie, *, duration, connections, threads):
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.MULTILINE))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = (sum(map(int, socket_errors.groups())) if socket_errors else 0) + (
+        int(non_2xx.group(1)) if non_2xx else 0
+    )
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "p50": parse_duration_ms(latency["50"]),
+        "p99": parse_duration_ms(latency["99"]),
+        "errors": errors,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
+    parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed:
+        return _seed_in_process()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = production_env(port)
+    static_root = Path(env["PICTUREUS_DATA_DIR"]) / "staticfiles"
+    print(f"database {DATABASE}: migrate, collectstatic, seed ...", flush=True)
+    fresh_database()
+    manage(env, "migrate", "--no-input", "-v0")
+    manage(env, "collectstatic", "--no-input", "-v0", "--clear")
+    pages = seed(env)
+
+    gunicorn = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "pictureus.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    results = {}
+    try:
+        wait_until_up(base)
+        for name, (path, cookie) in pages.items():
+            _, body = preflight(base, path, cookie)
+            if name == "home":
+                static_line = check_static(base, body, static_root)
+            # A short warm-up so that every worker has its connections and templates loaded.
+            run_wrk(base + path, cookie, duration=2, connections=args.connections, threads=1)
+        for name, (path, cookie) in pages.items():
+            print(f"wrk {args.duration}s on {name} ({path}) ...", flush=True)
+            results[name] = run_wrk(
+                base + path,
+                cookie,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.threads,
+            )
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+
+    print()
+    print(
+        f"gunicorn {args.workers} sync workers, DEBUG=0, PostgreSQL; "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+    )
+    header = ("page", "req/s", "p50 ms", "p99 ms", "errors", "vs bare")
+    print("{:<10} {:>9} {:>8} {:>8} {:>7} {:>8}  target".format(*header))
+    bare = results["bare"]["rps"]
+    missed = []
+    for name, r in results.items():
+        ratio = r["rps"] / bare if bare else 0.0
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            ok = ratio >= target and r["errors"] == 0
+            verdict = f">= {target:.0%} {'ok' if ok else 'MISSED'}"
+            if not ok:
+                missed.append(name)
+        elif r["errors"]:
+            verdict = "errors MISSED"
+            missed.append(name)
+        print(
+            f"{name:<10} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7} "
+            f"{ratio:>8.0%}  {verdict}"
+        )
+    print(static_line)
+    if static_line.startswith("static: FAIL"):
+        missed.append("static")
+    for name in TARGETS:
+        if name not in results:
+            print(f"{name}: not measured")
+    print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
