@@ -1,0 +1,37 @@
+"""Privacy tasks: thin, take ids, idempotent."""
+
+from celery import shared_task
+
+from . import services
+from .models import DataExport, DataSubjectRequest
+
+
+@shared_task
+def export_build(export_id: int) -> None:
+    """Build a customer's export zip and email the expiring link (once)."""
+    export = DataExport.objects.select_related("user", "request").filter(pk=export_id).first()
+    if export is None or export.status != DataExport.Status.PENDING:
+        return
+    try:
+        export = services.export_build(export=export)
+    except Exception:
+        DataExport.objects.filter(pk=export_id).update(status=DataExport.Status.FAILED)
+        raise
+    services.export_notify(export=export)
+
+
+@shared_task
+def dsr_erasure_run(request_id: int) -> None:
+    """Carry out a verified erasure request; a legal hold leaves it pending until released."""
+    dsr = DataSubjectRequest.objects.select_related("user").filter(pk=request_id).first()
+    if dsr is None or dsr.user is None or dsr.status != DataSubjectRequest.Status.IN_PROGRESS:
+        return
+    complete = services.account_erase(user=dsr.user, reason="request")
+    if complete:
+        services.dsr_close(dsr=dsr)
+
+
+@shared_task
+def retention_sweep() -> dict:
+    """The scheduled retention sweep (django-celery-beat, seeded by a migration)."""
+    return services.retention_sweep()
