@@ -70,7 +70,13 @@ class SupportForm(forms.ModelForm):
             "message": _("Your message"),
         }
         widgets = {
-            "message": forms.Textarea(attrs={"rows": 6, "maxlength": 5000}),
+            "message": forms.Textarea(
+                attrs={
+                    "rows": 6,
+                    "maxlength": 5000,
+                    "data-count-template": _("{n} characters left"),
+                }
+            ),
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }

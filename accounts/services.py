@@ -1,15 +1,17 @@
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .models import SupportRequest, User
 
-SUPPORT_RATE_LIMIT = 5  # requests per client per hour
+SUPPORT_RATE_LIMIT = 5  # messages per client per hour
 
 
+@transaction.atomic
 def user_attest_region_age(*, user: User, region: str, of_age: bool) -> User:
     """Record the region and the age attestation; asked once (P17)."""
     user.region = region
@@ -31,19 +33,29 @@ def support_rate_limited(*, client_key: str) -> bool:
     return count > SUPPORT_RATE_LIMIT
 
 
+@transaction.atomic
 def support_request_create(*, form, user, language: str) -> SupportRequest:
-    """Store a support request and email the operators once it is committed."""
+    """Store a validated support request and email the operators once it is committed."""
     support_request = form.save(commit=False)
     support_request.user = user if user.is_authenticated else None
     support_request.language = language
     support_request.save()
-    body = render_to_string("accounts/email/support_request.txt", {"request": support_request})
-    transaction.on_commit(
-        lambda: send_mail(
-            f"[PictureUs support] {support_request.get_topic_display()}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            settings.OPERATORS_EMAIL,
+    # Operators read one language, whatever language the customer wrote from.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("[PictureUs support] #%(number)s %(topic)s") % {
+            "number": support_request.pk,
+            "topic": support_request.get_topic_display(),
+        }
+        body = render_to_string(
+            "accounts/email/support_request.txt", {"support_request": support_request}
         )
+    message = EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        settings.OPERATORS_EMAIL,
+        reply_to=[support_request.email],
     )
+    # robust: a mail server that is down must not turn a stored request into an error page.
+    transaction.on_commit(message.send, robust=True)
     return support_request

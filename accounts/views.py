@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -6,7 +7,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from .forms import AccountSettingsForm, RegionAgeForm, SupportForm
+from .forms import REGIONS, AccountSettingsForm, RegionAgeForm, SupportForm
 from .services import support_rate_limited, support_request_create, user_attest_region_age
 
 
@@ -17,6 +18,13 @@ def _safe_next(request, default):
     return default
 
 
+def _client_key(request):
+    """Who is sending: the account when signed in, otherwise the connecting address."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', 'unknown')}"
+
+
 @login_required
 def account_settings(request):
     form = AccountSettingsForm(request.POST or None, instance=request.user)
@@ -24,11 +32,19 @@ def account_settings(request):
         user = form.save()
         translation.activate(user.preferred_language)
         messages.success(request, _("Your settings are saved."))
-        url = translate_url(request.path, user.preferred_language)
-        response = redirect(url)
-        response.set_cookie("django_language", user.preferred_language, samesite="Lax")
+        response = redirect(translate_url(request.path, user.preferred_language))
+        # The next visit to "/" starts in the chosen language too.
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.preferred_language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
         return response
-    return render(request, "accounts/settings.html", {"form": form})
+    region_name = dict(REGIONS).get(request.user.region, request.user.region)
+    return render(request, "accounts/settings.html", {"form": form, "region_name": region_name})
 
 
 @login_required
@@ -57,17 +73,20 @@ def support(request):
         initial = {"email": request.user.email, "name": request.user.display_name}
     form = SupportForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        client = request.user.pk or request.META.get("REMOTE_ADDR", "unknown")
-        if support_rate_limited(client_key=str(client)):
+        if support_rate_limited(client_key=_client_key(request)):
             form.add_error(
                 None,
                 _("You have sent several messages in a short time. Please try again in an hour."),
             )
             return render(request, "accounts/support.html", {"form": form}, status=429)
-        support_request_create(form=form, user=request.user, language=translation.get_language())
+        support_request = support_request_create(
+            form=form, user=request.user, language=translation.get_language()
+        )
+        request.session["support_reference"] = support_request.pk
         return redirect("support_sent")
     return render(request, "accounts/support.html", {"form": form})
 
 
 def support_sent(request):
-    return render(request, "accounts/support_sent.html")
+    reference = request.session.pop("support_reference", None)
+    return render(request, "accounts/support_sent.html", {"reference": reference})

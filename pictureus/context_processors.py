@@ -11,4 +11,5 @@ def site(request):
         ],
         "payment_backend": settings.PAYMENT_BACKEND,
         "uses_tiny_model": not settings.PICTUREUS_BASE_MODEL,
+        "privacy_contact_email": settings.PRIVACY_CONTACT_EMAIL,
     }

@@ -1,11 +1,52 @@
+import logging
+
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from privacy.models import PolicyVersion
 from sessions_app.models import Plan, StylePack
 from sessions_app.templatetags.money import currency_for_language
+
+logger = logging.getLogger(__name__)
+
+# The sample gallery: drawn illustrations of the styles, never photos of real customers.
+SAMPLES = [
+    (
+        "img/samples/studio.svg",
+        _("Studio headshot"),
+        _("Illustration of a studio headshot: soft light on a grey backdrop."),
+    ),
+    (
+        "img/samples/golden-hour.svg",
+        _("Golden hour"),
+        _("Illustration of an outdoor portrait in warm evening light."),
+    ),
+    (
+        "img/samples/business.svg",
+        _("Business"),
+        _("Illustration of a business portrait: dark jacket, light blue office backdrop."),
+    ),
+    (
+        "img/samples/film-noir.svg",
+        _("Film noir"),
+        _("Illustration of a black and white portrait with dramatic shadows."),
+    ),
+    (
+        "img/samples/garden.svg",
+        _("Garden"),
+        _("Illustration of a portrait in a green garden with pink blossoms."),
+    ),
+    (
+        "img/samples/editorial.svg",
+        _("Editorial"),
+        _("Illustration of a bold magazine-style portrait in pink and violet."),
+    ),
+]
 
 
 def _plans_with_prices():
@@ -17,6 +58,10 @@ def _plans_with_prices():
     return [p for p in plans if p.price is not None]
 
 
+def _samples():
+    return [{"src": src, "name": name, "alt": alt} for src, name, alt in SAMPLES]
+
+
 def home(request):
     return render(
         request,
@@ -24,6 +69,7 @@ def home(request):
         {
             "plans": _plans_with_prices(),
             "styles": StylePack.objects.filter(active=True)[:6],
+            "samples": _samples(),
         },
     )
 
@@ -33,7 +79,7 @@ def how_it_works(request):
 
 
 def features(request):
-    return render(request, "pages/features.html")
+    return render(request, "pages/features.html", {"samples": _samples()})
 
 
 def faq(request):
@@ -45,12 +91,13 @@ def pricing(request):
 
 
 def terms(request):
-    from privacy.models import PolicyVersion
-
     return render(
         request,
         "pages/terms.html",
-        {"policy": PolicyVersion.current(PolicyVersion.Kind.TERMS)},
+        {
+            "policy": PolicyVersion.current(PolicyVersion.Kind.TERMS),
+            "privacy_policy": PolicyVersion.current(PolicyVersion.Kind.PRIVACY),
+        },
     )
 
 
@@ -67,4 +114,12 @@ def page_not_found(request, exception=None):
 
 @requires_csrf_token
 def server_error(request):
-    return render(request, "500.html", status=500)
+    try:
+        return HttpResponseServerError(loader.render_to_string("500.html", request=request))
+    except Exception:
+        # The page itself failed (the database may be down): answer plainly rather than not at all.
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponseServerError(
+            "<!DOCTYPE html><title>PictureUs</title><h1>Something went wrong</h1>",
+            content_type="text/html",
+        )

@@ -1,0 +1,154 @@
+"""Every public page, in both languages: it answers, says which language it is in, and is
+translated. Plus the language switch, the redirect from "/" and the 404 page."""
+
+import pytest
+
+from .helpers import html_lang, page_text
+
+pytestmark = pytest.mark.django_db
+
+# path (after the language prefix), a sentence in English, the same in Korean.
+PAGES = [
+    ("", "Portraits of you, by you", "나를 닮은, 나만의 인물 사진"),
+    ("how-it-works/", "Tips for good photos", "좋은 사진을 위한 팁"),
+    ("features/", "Deleted on a schedule you can see", "눈으로 확인하는 삭제 일정"),
+    ("faq/", "Can I upload photos of someone else?", "다른 사람의 사진을 올려도 되나요?"),
+    ("pricing/", "Refunds", "환불"),
+    ("terms/", "Your own face only", "본인의 얼굴만"),
+    ("privacy/", "PictureUs Privacy Policy", "PictureUs 개인정보 처리방침"),
+    ("support/", "Send message", "메시지 보내기"),
+    ("accounts/login/", "Sign In", "로그인"),
+    ("accounts/signup/", "Display name", "표시 이름"),
+    ("accounts/password/reset/", "Password Reset", "비밀번호 초기화"),
+]
+
+
+@pytest.mark.parametrize("path,english,korean", PAGES)
+def test_page_in_english(client, catalogue, path, english, korean):
+    response = client.get(f"/en/{path}")
+    assert response.status_code == 200
+    assert html_lang(response) == "en"
+    assert english in page_text(response)
+
+
+@pytest.mark.promise("P26")
+@pytest.mark.parametrize("path,english,korean", PAGES)
+def test_page_in_korean(client, catalogue, path, english, korean):
+    response = client.get(f"/ko/{path}")
+    assert response.status_code == 200
+    assert html_lang(response) == "ko"
+    text = page_text(response)
+    assert korean in text
+    # The navigation is Korean too, not only the page's own text.
+    assert "이용 방법" in text and "How it works" not in text
+
+
+def test_every_page_is_reachable_from_the_navigation(client):
+    text = client.get("/en/").content.decode()
+    for path in [
+        "how-it-works/",
+        "features/",
+        "pricing/",
+        "faq/",
+        "privacy/",
+        "terms/",
+        "support/",
+    ]:
+        assert f'href="/en/{path}"' in text
+
+
+def test_home_shows_plans_in_the_visitors_currency(client, catalogue):
+    english = page_text(client.get("/en/"))
+    assert "Starter" in english and "$19.00" in english and "$39.00" in english
+    korean = page_text(client.get("/ko/"))
+    assert "스타터" in korean and "25,000원" in korean and "52,000원" in korean
+    assert "$19.00" not in korean
+
+
+def test_pricing_follows_the_plan_records(client, catalogue):
+    from sessions_app.models import PlanPrice
+
+    PlanPrice.objects.filter(plan__slug="starter", currency="usd").update(amount=2500)
+    assert "$25.00" in page_text(client.get("/en/pricing/"))
+
+
+def test_pricing_without_plans_says_so_kindly(client):
+    text = page_text(client.get("/en/pricing/"))
+    assert "Prices are on their way" in text
+
+
+def test_the_sample_gallery_has_text_alternatives(client):
+    body = client.get("/ko/").content.decode()
+    assert "/static/img/samples/studio.svg" in body
+    assert 'alt=""' not in body.split("<main", 1)[1]
+    assert "실제 고객의 사진이 아닙니다" in page_text(client.get("/ko/"))
+
+
+def test_root_redirects_by_the_browsers_language(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9,en;q=0.5")
+    assert response.status_code == 302
+    assert response["Location"] == "/ko/"
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Location"] == "/en/"
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR")
+    assert response["Location"] == "/en/"
+
+
+def test_the_switcher_keeps_you_on_the_same_page(client):
+    body = client.get("/en/pricing/").content.decode()
+    assert 'href="/ko/pricing/" hreflang="ko" lang="ko"' in body
+    body = client.get("/ko/faq/").content.decode()
+    assert 'href="/en/faq/" hreflang="en" lang="en"' in body
+    # Following the link shows the same page in the other language.
+    response = client.get("/ko/pricing/")
+    assert response.status_code == 200 and html_lang(response) == "ko"
+
+
+def test_the_switcher_keeps_the_query_string(client):
+    body = client.get("/en/accounts/login/?next=/en/sessions/").content.decode()
+    assert "/ko/accounts/login/?next=/en/sessions/" in body
+
+
+@pytest.mark.parametrize(
+    "path", ["/fr/", "/fr/pricing/", "/en/no-such-page/", "/ko/no-such-page/", "/static-nope"]
+)
+def test_unknown_pages_are_a_404_in_the_sites_look(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    text = page_text(response)
+    assert "PictureUs" in text
+    body = response.content.decode()
+    assert 'class="site-header"' in body and "/static/css/site.css" in body
+
+
+def test_the_korean_404_is_in_korean(client):
+    response = client.get("/ko/no-such-page/")
+    assert response.status_code == 404
+    assert html_lang(response) == "ko"
+    assert "페이지를 찾을 수 없습니다" in page_text(response)
+
+
+def test_the_500_page_is_in_the_sites_look(rf):
+    from pictureus.views import server_error
+
+    request = rf.get("/en/")
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    response = server_error(request)
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+
+
+def test_pages_send_the_security_headers(client):
+    response = client.get("/en/")
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_inline_scripts_or_styles(client, catalogue):
+    for path in ["/en/", "/ko/privacy/", "/en/support/", "/en/accounts/signup/"]:
+        body = client.get(path).content.decode()
+        assert "<script>" not in body and "<style" not in body and "style=" not in body
