@@ -1,14 +1,15 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from accounts import views as accounts_views
 
 from . import views
 
-admin.site.site_header = "PictureUs back office"
-admin.site.site_title = "PictureUs back office"
-admin.site.index_title = "Operations"
+admin.site.site_header = _("PictureUs back office")
+admin.site.site_title = _("PictureUs back office")
+admin.site.index_title = _("Operations")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
