@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as accounts_views
+from sessions_app import views as sessions_views
 
 from . import views
 
@@ -13,6 +14,7 @@ admin.site.index_title = _("Operations")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("stripe/webhook/", sessions_views.stripe_webhook, name="stripe_webhook"),
 ]
 
 urlpatterns += i18n_patterns(

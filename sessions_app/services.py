@@ -4,6 +4,7 @@
 goes through it.
 """
 
+import hashlib
 import logging
 import uuid
 
@@ -388,11 +389,15 @@ def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
 
     photo_session = photo.photo_session
     subject = photo_session.user
-    file_erase(fieldfile=photo.image, subject=subject, reason=reason, category="source_photo")
+    file_erase(
+        fieldfile=photo.image,
+        subject=subject,
+        reason=reason,
+        category="originals",
+        content_sha256=photo.sha256,
+    )
     if photo.thumbnail:
-        file_erase(
-            fieldfile=photo.thumbnail, subject=subject, reason=reason, category="source_thumbnail"
-        )
+        file_erase(fieldfile=photo.thumbnail, subject=subject, reason=reason, category="originals")
     audit_log(
         action="photo.deleted",
         actor=actor,
@@ -401,3 +406,116 @@ def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
         detail={"photo": photo.pk, "reason": reason[:200]},
     )
     photo.delete()
+
+
+# --- consent, uploads, submission -----------------------------------------------------------
+
+
+def session_consent_give(
+    *,
+    photo_session: PhotoSession,
+    face_photos: bool,
+    model_improvement: bool,
+    marketing_likeness: bool,
+    request=None,
+) -> PhotoSession:
+    """Record each choice of the consent gate as its own ledger row (P02, P06) and open uploads.
+
+    Face-photo consent is for this session; the two optional purposes are account-wide and
+    recorded either way, so a decline is on the ledger as clearly as a grant.
+    """
+    from privacy.models import ConsentRecord
+    from privacy.services import consent_record
+
+    purpose = ConsentRecord.Purpose
+    user = photo_session.user
+    with transaction.atomic():
+        consent_record(
+            user=user,
+            purpose=purpose.FACE_PHOTOS,
+            granted=face_photos,
+            method=ConsentRecord.Method.FORM,
+            request=request,
+            photo_session=photo_session,
+        )
+        for purpose_value, granted in (
+            (purpose.MODEL_IMPROVEMENT, model_improvement),
+            (purpose.MARKETING_LIKENESS, marketing_likeness),
+        ):
+            consent_record(
+                user=user,
+                purpose=purpose_value,
+                granted=granted,
+                method=ConsentRecord.Method.FORM,
+                request=request,
+            )
+        if face_photos and photo_session.state == S.PAID:
+            session_transition(
+                photo_session=photo_session,
+                to_state=S.COLLECTING_PHOTOS,
+                cause="face-photo consent given",
+                actor=user,
+            )
+    return photo_session
+
+
+def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
+    """Store one photo that passed the pipeline; refuse it when the session is full or it
+    duplicates a photo accepted meanwhile (checked under the session's lock).
+    """
+    from django.core.files.base import ContentFile
+
+    from .photos import DUPLICATE_DISTANCE, PhotoRejected, hash_distance
+
+    with transaction.atomic():
+        locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+        if locked.state != S.COLLECTING_PHOTOS:
+            raise InvalidTransition(f"a session in {locked.state} takes no photos")
+        known = list(locked.photos.values_list("phash", flat=True))
+        if len(known) >= MAX_PHOTOS:
+            raise PhotoRejected("session_full")
+        if any(hash_distance(processed.phash, h) < DUPLICATE_DISTANCE for h in known if h):
+            raise PhotoRejected("duplicate")
+        photo = SourcePhoto(
+            photo_session=locked,
+            sha256=hashlib.sha256(processed.jpeg).hexdigest(),
+            width=processed.width,
+            height=processed.height,
+            face_box=processed.face_box,
+            sharpness=processed.sharpness,
+            phash=processed.phash,
+        )
+        try:
+            photo.image.save("photo.jpg", ContentFile(processed.jpeg), save=False)
+            photo.thumbnail.save("thumb.webp", ContentFile(processed.thumbnail), save=False)
+            photo.save()
+        except Exception:
+            # Nothing of a photo that could not be recorded stays in storage.
+            for fieldfile in (photo.image, photo.thumbnail):
+                if fieldfile.name:
+                    fieldfile.storage.delete(fieldfile.name)
+            raise
+    return photo
+
+
+def session_submit(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
+    """Send a session with enough accepted photos to generation (state → queued)."""
+    from privacy.models import ConsentRecord
+    from privacy.services import consent_is_current, processing_restricted
+
+    with transaction.atomic():
+        locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
+        if locked.photos.count() < MIN_PHOTOS:
+            raise InvalidTransition(f"a session needs {MIN_PHOTOS} accepted photos")
+        if not consent_is_current(
+            user=locked.user, purpose=ConsentRecord.Purpose.FACE_PHOTOS, photo_session=locked
+        ) or processing_restricted(user=locked.user):
+            raise InvalidTransition("no current face-photo consent")
+        session_transition(
+            photo_session=locked, to_state=S.QUEUED, cause="submitted by customer", actor=actor
+        )
+        from generation.services import session_start
+
+        session_start(photo_session=locked)
+    photo_session.state = locked.state
+    return locked

@@ -7,4 +7,20 @@ app_name = "sessions_app"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("new/", views.new_session, name="new"),
+    path("<uuid:public_id>/", views.detail, name="detail"),
+    path("<uuid:public_id>/pay/", views.pay, name="pay"),
+    path("<uuid:public_id>/pay/test/", views.local_pay, name="local_pay"),
+    path("<uuid:public_id>/consent/", views.consent, name="consent"),
+    path("<uuid:public_id>/photos/", views.photos, name="photos"),
+    path(
+        "<uuid:public_id>/photos/<int:photo_id>/<str:kind>/",
+        views.photo_file,
+        name="photo_file",
+    ),
+    path(
+        "<uuid:public_id>/photos/<int:photo_id>/delete/",
+        views.photo_delete,
+        name="photo_delete",
+    ),
+    path("<uuid:public_id>/submit/", views.submit, name="submit"),
 ]

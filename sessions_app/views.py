@@ -1,9 +1,37 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
+import logging
 
-from .models import PhotoSession
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from privacy.models import ConsentRecord
+from privacy.services import consent_is_current, processing_restricted
+
+from . import services
+from .forms import ConsentForm, NewSessionForm, UploadForm
+from .models import Order, PhotoSession, Plan, StylePack
+from .photos import MAX_BYTES, PhotoRejected, photo_process
+from .templatetags.money import currency_for_language
+
+logger = logging.getLogger(__name__)
+S = PhotoSession.State
+
+
+def session_for(request, public_id) -> PhotoSession:
+    """The customer's own session; anyone else's id is a 404, never a 403."""
+    return get_object_or_404(
+        PhotoSession.objects.select_related("plan"), public_id=public_id, user=request.user
+    )
 
 
 @login_required
@@ -19,4 +47,286 @@ def new_session(request):
         # Region and age are asked once, before the first purchase (P17).
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('accounts:region_age')}?{query}")
-    return render(request, "sessions_app/new.html")
+    currency = currency_for_language(request.LANGUAGE_CODE)
+    form = NewSessionForm(request.POST or None, currency=currency)
+    if request.method == "POST" and form.is_valid():
+        photo_session = services.session_create(
+            user=user,
+            plan=form.cleaned_data["plan"],
+            styles=form.cleaned_data["styles"],
+            currency=currency,
+        )
+        return redirect("sessions_app:detail", public_id=photo_session.public_id)
+    plans = Plan.objects.filter(active=True, prices__currency=currency).prefetch_related("prices")
+    context = {
+        "form": form,
+        "plans": plans,
+        "styles": StylePack.objects.filter(active=True),
+        "currency": currency,
+    }
+    return render(request, "sessions_app/new.html", context)
+
+
+def _progress_template():
+    try:
+        return get_template("generation/_progress.html").template.name
+    except TemplateDoesNotExist:
+        return ""
+
+
+def _gallery_url(photo_session):
+    for name in ("generation:gallery", "generation:session"):
+        try:
+            return reverse(name, kwargs={"public_id": photo_session.public_id})
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+@login_required
+def detail(request, public_id):
+    photo_session = session_for(request, public_id)
+    accepted = photo_session.photos.count()
+    context = {
+        "photo_session": photo_session,
+        "styles": photo_session.styles.all(),
+        "accepted": accepted,
+        "min_photos": services.MIN_PHOTOS,
+        "payment_backend": "stripe" if settings.STRIPE_SECRET_KEY else "local",
+        "progress_template": (
+            _progress_template()
+            if photo_session.state in (S.QUEUED, S.TRAINING, S.GENERATING)
+            else ""
+        ),
+        "gallery_url": _gallery_url(photo_session),
+        "checkout_returned": request.GET.get("checkout") == "done",
+    }
+    return render(request, "sessions_app/detail.html", context)
+
+
+@login_required
+@require_POST
+def pay(request, public_id):
+    photo_session = session_for(request, public_id)
+    detail_url = request.build_absolute_uri(photo_session_url(photo_session))
+    try:
+        order = services.order_checkout_start(
+            photo_session=photo_session,
+            success_url=f"{detail_url}?checkout=done",
+            cancel_url=detail_url,
+            actor=request.user,
+        )
+    except services.InvalidTransition:
+        messages.info(request, _("This session is already paid for."))
+        return redirect(photo_session_url(photo_session))
+    except services.PaymentError:
+        messages.error(
+            request, _("We could not reach the payment service. Please try again in a minute.")
+        )
+        return redirect(photo_session_url(photo_session))
+    if order.backend == Order.Backend.LOCAL:
+        return redirect("sessions_app:local_pay", public_id=photo_session.public_id)
+    return HttpResponseRedirect(order.checkout_url)
+
+
+def photo_session_url(photo_session):
+    return reverse("sessions_app:detail", kwargs={"public_id": photo_session.public_id})
+
+
+def _local_payments_allowed():
+    # The local backend exists for development only: never with DEBUG=0 or a Stripe key.
+    return settings.DEBUG and not settings.STRIPE_SECRET_KEY
+
+
+@login_required
+def local_pay(request, public_id):
+    if not _local_payments_allowed():
+        raise Http404
+    photo_session = session_for(request, public_id)
+    order = photo_session.orders.filter(
+        backend=Order.Backend.LOCAL, status=Order.Status.OPEN
+    ).first()
+    if order is None or photo_session.state != S.AWAITING_PAYMENT:
+        return redirect(photo_session_url(photo_session))
+    if request.method == "POST":
+        services.local_payment_complete(order=order)
+        return redirect(photo_session_url(photo_session))
+    return render(
+        request, "sessions_app/local_pay.html", {"photo_session": photo_session, "order": order}
+    )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's events; only a correctly signed, recent one is acted on, and each once."""
+    import stripe
+
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise Http404
+    try:
+        event = stripe.Webhook.construct_event(
+            request.body,
+            request.headers.get("Stripe-Signature", ""),
+            settings.STRIPE_WEBHOOK_SECRET,
+        )
+    except (ValueError, stripe.SignatureVerificationError):
+        return HttpResponse(status=400)
+    try:
+        event_id, event_type = event["id"], event["type"]
+        data_object = event["data"]["object"].to_dict()
+    except (KeyError, TypeError, AttributeError):
+        return HttpResponse(status=400)
+    outcome = services.payment_event_process(
+        event_id=event_id, event_type=event_type, data_object=data_object, backend="stripe"
+    )
+    logger.info("Stripe event %s (%s): %s", event_id, event_type, outcome)
+    return HttpResponse(status=200)
+
+
+@login_required
+def consent(request, public_id):
+    photo_session = session_for(request, public_id)
+    if photo_session.state not in (S.PAID, S.COLLECTING_PHOTOS):
+        return redirect(photo_session_url(photo_session))
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.session_consent_give(
+            photo_session=photo_session,
+            face_photos=form.cleaned_data["face_photos"],
+            model_improvement=form.cleaned_data["model_improvement"],
+            marketing_likeness=form.cleaned_data["marketing_likeness"],
+            request=request,
+        )
+        return redirect("sessions_app:photos", public_id=photo_session.public_id)
+    return render(
+        request, "sessions_app/consent.html", {"photo_session": photo_session, "form": form}
+    )
+
+
+def _may_upload(photo_session) -> bool:
+    user = photo_session.user
+    return consent_is_current(
+        user=user, purpose=ConsentRecord.Purpose.FACE_PHOTOS, photo_session=photo_session
+    ) and not processing_restricted(user=user)
+
+
+def _photo_verdict(photo_session, upload) -> dict:
+    name = (upload.name or "")[:120]
+    try:
+        if upload.size > MAX_BYTES:
+            raise PhotoRejected("too_large")
+        data = upload.read(MAX_BYTES + 1)
+        known = list(photo_session.photos.values_list("phash", flat=True))
+        processed = photo_process(data, known_hashes=known)
+        photo = services.photo_accept(photo_session=photo_session, processed=processed)
+    except PhotoRejected as rejected:
+        return {"name": name, "accepted": False, "reason": str(rejected.reason)}
+    return {
+        "name": name,
+        "accepted": True,
+        "id": photo.pk,
+        "thumbnail": reverse(
+            "sessions_app:photo_file",
+            kwargs={"public_id": photo_session.public_id, "photo_id": photo.pk, "kind": "thumb"},
+        ),
+    }
+
+
+@login_required
+def photos(request, public_id):
+    photo_session = session_for(request, public_id)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if request.method == "POST":
+        # Nothing is read or stored without a current face-photo consent (P02).
+        if not _may_upload(photo_session):
+            raise PermissionDenied
+        if photo_session.state != S.COLLECTING_PHOTOS:
+            if wants_json:
+                return JsonResponse({"error": _("This session takes no more photos.")}, status=409)
+            return redirect(photo_session_url(photo_session))
+        uploads = request.FILES.getlist("photos")[: services.MAX_PHOTOS]
+        results = [_photo_verdict(photo_session, upload) for upload in uploads]
+        if not uploads:
+            messages.error(request, _("Please choose at least one photo."))
+        if wants_json:
+            count = photo_session.photos.count()
+            return JsonResponse(
+                {"results": results, "accepted": count, "can_submit": count >= services.MIN_PHOTOS}
+            )
+        return _photos_page(request, photo_session, results)
+    if photo_session.state == S.PAID or (
+        photo_session.state == S.COLLECTING_PHOTOS and not _may_upload(photo_session)
+    ):
+        return redirect("sessions_app:consent", public_id=photo_session.public_id)
+    return _photos_page(request, photo_session, [])
+
+
+def _photos_page(request, photo_session, results):
+    accepted = list(photo_session.photos.all())
+    context = {
+        "photo_session": photo_session,
+        "form": UploadForm(),
+        "photos": accepted,
+        "results": results,
+        "min_photos": services.MIN_PHOTOS,
+        "max_photos": services.MAX_PHOTOS,
+        "can_submit": len(accepted) >= services.MIN_PHOTOS
+        and photo_session.state == S.COLLECTING_PHOTOS,
+        "collecting": photo_session.state == S.COLLECTING_PHOTOS,
+    }
+    return render(request, "sessions_app/photos.html", context)
+
+
+@login_required
+def photo_file(request, public_id, photo_id, kind):
+    photo_session = session_for(request, public_id)
+    photo = get_object_or_404(photo_session.photos, pk=photo_id)
+    fieldfile = photo.thumbnail if kind == "thumb" else photo.image
+    if not fieldfile:
+        raise Http404
+    storage = fieldfile.storage
+    try:
+        path = storage.path(fieldfile.name)
+    except NotImplementedError:
+        # Object storage: a presigned URL that expires in minutes.
+        response = HttpResponseRedirect(storage.url(fieldfile.name))
+    else:
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+        except FileNotFoundError:
+            raise Http404 from None
+        content_type = "image/webp" if kind == "thumb" else "image/jpeg"
+        response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def photo_delete(request, public_id, photo_id):
+    photo_session = session_for(request, public_id)
+    photo = get_object_or_404(photo_session.photos, pk=photo_id)
+    if photo_session.state != S.COLLECTING_PHOTOS:
+        messages.error(request, _("Photos can be removed only while you are still adding them."))
+    else:
+        services.photo_delete(photo=photo, reason="request", actor=request.user)
+        messages.success(request, _("The photo was deleted."))
+    return redirect("sessions_app:photos", public_id=photo_session.public_id)
+
+
+@login_required
+@require_POST
+def submit(request, public_id):
+    photo_session = session_for(request, public_id)
+    try:
+        services.session_submit(photo_session=photo_session, actor=request.user)
+    except services.InvalidTransition:
+        messages.error(
+            request,
+            _("Please add at least %(count)d accepted photos before you continue.")
+            % {"count": services.MIN_PHOTOS},
+        )
+        return redirect("sessions_app:photos", public_id=photo_session.public_id)
+    messages.success(request, _("Your photos are in the queue. We will start training soon."))
+    return redirect(photo_session_url(photo_session))

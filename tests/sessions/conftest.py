@@ -57,3 +57,102 @@ def make_session(plan):
         return PhotoSession.objects.get(pk=s.pk)
 
     return make
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def localstripe_server(tmp_path_factory):
+    """localstripe (plus recorded Checkout answers) as a subprocess: Stripe's HTTP edge."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("localstripe") / "log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            str(Path(__file__).with_name("stripe_server.py")),
+            "--port",
+            str(port),
+            "--from-scratch",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    else:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise RuntimeError("localstripe did not start")
+    yield f"http://127.0.0.1:{port}"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+WEBHOOK_SECRET = "whsec_test_pictureus"  # noqa: S105 - a throwaway test secret
+
+
+@pytest.fixture
+def stripe_settings(settings, localstripe_server):
+    settings.STRIPE_SECRET_KEY = "sk_test_pictureus"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = localstripe_server
+    settings.PAYMENT_BACKEND = "stripe"
+    return settings
+
+
+@pytest.fixture
+def local_payments(settings):
+    """The local test backend: development only (DEBUG on, no Stripe key)."""
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.PAYMENT_BACKEND = "local"
+    return settings
+
+
+def sign(payload: bytes, *, secret=WEBHOOK_SECRET, timestamp=None) -> str:
+    """A Stripe-Signature header, computed the way Stripe computes it."""
+    import hashlib
+    import hmac
+    import time
+
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+@pytest.fixture
+def customer_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def collecting_session(alice, make_session, policy, client):
+    """Alice's session, paid, with face-photo consent given through the consent gate."""
+    s = make_session(alice, "paid")
+    client.force_login(alice)
+    response = client.post(
+        f"/en/sessions/{s.public_id}/consent/", {"face_photos": "on", "only_me": "on"}
+    )
+    assert response.status_code == 302
+    s.refresh_from_db()
+    assert s.state == "collecting_photos"
+    return s

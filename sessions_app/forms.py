@@ -1,0 +1,80 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import Plan, StylePack
+
+
+class NewSessionForm(forms.Form):
+    plan = forms.ModelChoiceField(
+        label=_("Plan"),
+        queryset=Plan.objects.filter(active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    styles = forms.ModelMultipleChoiceField(
+        label=_("Styles"),
+        queryset=StylePack.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, currency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["plan"].queryset = Plan.objects.filter(
+            active=True, prices__currency=currency
+        ).prefetch_related("prices")
+
+    def clean(self):
+        data = super().clean()
+        plan, styles = data.get("plan"), data.get("styles")
+        if plan and styles is not None and len(styles) != plan.styles_count:
+            raise forms.ValidationError(
+                ngettext(
+                    "The %(plan)s plan includes %(count)d style. Please choose exactly %(count)d.",
+                    "The %(plan)s plan includes %(count)d styles. Please choose exactly %(count)d.",
+                    plan.styles_count,
+                )
+                % {"plan": plan.name, "count": plan.styles_count}
+            )
+        return data
+
+
+class ConsentForm(forms.Form):
+    """The consent gate: separate choices, none ticked in advance (P02, P06)."""
+
+    face_photos = forms.BooleanField(
+        label=_(
+            "I agree that PictureUs processes the face photos I upload to train a model for "
+            "this session and create my portraits. Required for the service."
+        ),
+        required=True,
+        error_messages={
+            "required": _("We cannot make your portraits without this consent."),
+        },
+    )
+    only_me = forms.BooleanField(
+        label=_("The photos I upload show only me."),
+        required=True,
+        error_messages={"required": _("Please upload only photos of yourself.")},
+    )
+    model_improvement = forms.BooleanField(
+        label=_("Optional: PictureUs may use my photos to improve its models."),
+        required=False,
+    )
+    marketing_likeness = forms.BooleanField(
+        label=_("Optional: PictureUs may show my portraits in its marketing."),
+        required=False,
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class UploadForm(forms.Form):
+    photos = forms.FileField(
+        label=_("Photos"),
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic"}),
+        required=False,
+    )

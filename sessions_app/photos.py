@@ -1,0 +1,285 @@
+"""The per-photo pipeline: sniff, decode safely, orient, strip metadata, re-encode, check quality.
+
+Pure functions on bytes: nothing here touches the database or storage, so a rejected file
+leaves no trace. Only technical measures come out (face box, sharpness, perceptual hash), never
+inferred traits (P23).
+"""
+
+import io
+import re
+import warnings
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 25 * 1024 * 1024
+# Larger than any phone camera (a 200 MP sensor); a PNG bomb claims far more.
+MAX_PIXELS = 64_000_000
+MIN_SHORT_SIDE = 400
+# APPn segments, EXIF, XMP, ICC and comments together; real photos carry well under this.
+MAX_METADATA_BYTES = 256 * 1024
+# The quality checks run on a copy this size: fast, and the measures do not depend on resolution.
+CHECK_LONG_SIDE = 640
+FACE_MIN_RATIO = 0.10
+SHARPNESS_MIN = 30.0
+# Perceptual hashes closer than this (of 64 bits) are the same photo, cropped or recoloured.
+DUPLICATE_DISTANCE = 8
+JPEG_QUALITY = 90
+THUMB_SIZE = 320
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+REASONS = {
+    "too_large": _("The file is larger than 25 MB. Please send a smaller photo."),
+    "empty": _("The file is empty."),
+    "not_an_image": _(
+        "This is not a photo we can read. Please send a JPEG, PNG, WebP or HEIC photo."
+    ),
+    "hidden_content": _("The file contains something other than a photo, so we did not keep it."),
+    "damaged": _("The photo is damaged or incomplete. Please send it again."),
+    "too_many_pixels": _("The image is far too large to be a photo. Please send a normal photo."),
+    "metadata": _(
+        "The photo carries an unusually large amount of hidden data. Please export it again."
+    ),
+    "cmyk": _("This is a print (CMYK) image. Please send an ordinary colour photo."),
+    "deep_colour": _("16-bit images are not supported. Please send an ordinary 8-bit photo."),
+    "animated": _("Animated images are not supported. Please send a single still photo."),
+    "too_small": _("The photo is too small. Please send one at least 400 pixels on each side."),
+    "no_face": _(
+        "We could not find a face. Please send a photo where your face is clearly visible."
+    ),
+    "several_faces": _("We found more than one face. Please send photos that show only you."),
+    "face_too_small": _("Your face is too small in this photo. Please send a closer photo."),
+    "blurry": _("The photo is too blurry. Please send a sharper photo."),
+    "duplicate": _("This photo is almost the same as one you already uploaded."),
+    "session_full": _("You have already uploaded 20 photos, the most a session takes."),
+}
+
+
+class PhotoRejected(Exception):  # noqa: N818 - it is a verdict, not a programming error
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def reason(self):
+        return REASONS[self.code]
+
+
+@dataclass
+class ProcessedPhoto:
+    """A clean re-encoded JPEG, its thumbnail and the technical measures of the checks."""
+
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    face_box: list[int] = field(default_factory=list)
+    sharpness: float = 0.0
+    phash: str = ""
+
+
+def sniff(head: bytes) -> str | None:
+    """The image format by its content, never by its name."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp" and head[8:12] in (
+        b"heic",
+        b"heix",
+        b"heim",
+        b"heis",
+        b"hevc",
+        b"hevx",
+        b"mif1",
+        b"msf1",
+    ):
+        return "HEIF"
+    return None
+
+
+# Markup or another file format inside an image makes it a polyglot: refused, not cleaned.
+_HIDDEN = re.compile(
+    rb"<\s*(?:script|html|svg|iframe|body|\?php|!doctype)|PK\x03\x04|%PDF-|MZ\x90\x00",
+    re.IGNORECASE,
+)
+
+
+def _register_heif():
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener(thumbnails=False)
+
+
+_register_heif()
+
+
+def _open(data: bytes) -> tuple[Image.Image, str]:
+    if not data:
+        raise PhotoRejected("empty")
+    if len(data) > MAX_BYTES:
+        raise PhotoRejected("too_large")
+    kind = sniff(data[:32])
+    if kind is None:
+        raise PhotoRejected("not_an_image")
+    if _HIDDEN.search(data):
+        raise PhotoRejected("hidden_content")
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; treat it as a bomb too.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=[kind])
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoRejected("too_many_pixels") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            raise PhotoRejected("damaged") from None
+    if image.width * image.height > MAX_PIXELS:
+        raise PhotoRejected("too_many_pixels")
+    return image, kind
+
+
+def _metadata_size(image: Image.Image) -> int:
+    size = sum(len(v) for v in image.info.values() if isinstance(v, bytes | str))
+    size += sum(len(segment) for _marker, segment in getattr(image, "applist", []))
+    return size
+
+
+def _check_format(image: Image.Image, kind: str, data: bytes) -> None:
+    if getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False):
+        raise PhotoRejected("animated")
+    if image.mode == "CMYK":
+        raise PhotoRejected("cmyk")
+    # PNG keeps its bit depth at byte 24 of the IHDR chunk; Pillow quietly narrows 16-bit RGB.
+    if image.mode.startswith(("I", "F")) or (kind == "PNG" and data[24:25] == b"\x10"):
+        raise PhotoRejected("deep_colour")
+    if kind == "HEIF" and image.info.get("bit_depth", 8) > 8:
+        raise PhotoRejected("deep_colour")
+    if _metadata_size(image) > MAX_METADATA_BYTES:
+        raise PhotoRejected("metadata")
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Bring colours into sRGB so the profile can be dropped with the rest of the metadata."""
+    if image.mode not in ("RGB",):
+        if image.mode in ("RGBA", "LA", "PA") or (
+            image.mode == "P" and "transparency" in image.info
+        ):
+            rgba = image.convert("RGBA")
+            background = Image.new("RGB", rgba.size, (255, 255, 255))
+            background.paste(rgba, mask=rgba.getchannel("A"))
+            image = background
+        else:
+            image = image.convert("RGB")
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if "srgb" not in (ImageCms.getProfileDescription(source) or "").lower():
+                ImageCms.profileToProfile(
+                    image, source, ImageCms.createProfile("sRGB"), inPlace=True
+                )
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            # An unreadable profile is dropped; the pixels are kept as they are.
+            pass
+    return image
+
+
+def phash(grey) -> str:
+    """64-bit DCT perceptual hash of a greyscale numpy image, as 16 hex digits."""
+    import cv2
+    import numpy as np
+
+    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+    low = cv2.dct(small)[:8, :8].flatten()
+    bits = low > np.median(low[1:])
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+
+
+def hash_distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+_cascade = None
+
+
+def _face_detector():
+    global _cascade
+    if _cascade is None:
+        import cv2
+
+        _cascade = cv2.CascadeClassifier(
+            cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        )
+    return _cascade
+
+
+def _quality(image: Image.Image) -> tuple[list[int], float, str]:
+    """Face box (in the photo's pixels), sharpness of the face, perceptual hash."""
+    import cv2
+    import numpy as np
+
+    scale = CHECK_LONG_SIDE / max(image.size)
+    if scale < 1:
+        # reduce() on whole factors is cheap; the final resize works on a small image.
+        factor = max(1, int(1 / scale) // 2)
+        working = image.reduce(factor) if factor > 1 else image
+        size = (round(image.width * scale), round(image.height * scale))
+        working = working.convert("L").resize(size, Image.Resampling.BOX)
+    else:
+        scale = 1.0
+        working = image.convert("L")
+    grey = np.asarray(working)
+    faces = _face_detector().detectMultiScale(
+        grey, scaleFactor=1.1, minNeighbors=6, minSize=(32, 32)
+    )
+    if len(faces) == 0:
+        raise PhotoRejected("no_face")
+    if len(faces) > 1:
+        raise PhotoRejected("several_faces")
+    x, y, w, h = (int(v) for v in faces[0])
+    if w / min(grey.shape) < FACE_MIN_RATIO:
+        raise PhotoRejected("face_too_small")
+    crop = cv2.resize(grey[y : y + h, x : x + w], (96, 96), interpolation=cv2.INTER_AREA)
+    sharpness = float(cv2.Laplacian(crop, cv2.CV_64F).var())
+    if sharpness < SHARPNESS_MIN:
+        raise PhotoRejected("blurry")
+    box = [round(v / scale) for v in (x, y, w, h)]
+    return box, round(sharpness, 2), phash(grey)
+
+
+def photo_process(data: bytes, *, known_hashes: list[str] = ()) -> ProcessedPhoto:
+    """Run the whole pipeline on one upload; raise PhotoRejected with a reason code."""
+    image, kind = _open(data)
+    _check_format(image, kind, data)
+    icc = image.info.get("icc_profile")
+    try:
+        image.load()
+        image = ImageOps.exif_transpose(image) or image
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise PhotoRejected("damaged") from None
+    if min(image.size) < MIN_SHORT_SIDE:
+        raise PhotoRejected("too_small")
+    image = _to_srgb(image, icc)
+    face_box, sharpness, hash_ = _quality(image)
+    if any(hash_distance(hash_, known) < DUPLICATE_DISTANCE for known in known_hashes):
+        raise PhotoRejected("duplicate")
+    # Saving without the source's info writes pixels only: no EXIF, XMP, ICC or comments.
+    image.info = {}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=JPEG_QUALITY)
+    width, height = image.size
+    image.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BOX, reducing_gap=2.0)
+    thumb = io.BytesIO()
+    image.save(thumb, "WEBP", quality=80)
+    return ProcessedPhoto(
+        jpeg=out.getvalue(),
+        thumbnail=thumb.getvalue(),
+        width=width,
+        height=height,
+        face_box=face_box,
+        sharpness=sharpness,
+        phash=hash_,
+    )

@@ -1,0 +1,347 @@
+"""Checkout, webhooks and refunds; Stripe's servers replaced by localstripe at the HTTP edge."""
+
+import json
+import time
+import uuid
+
+import pytest
+import stripe
+
+from sessions_app.models import Order, PhotoSession, Refund, WebhookEvent
+
+from .conftest import sign
+
+
+def start_checkout(client, alice, plan):
+    from sessions_app.models import StylePack
+
+    client.force_login(alice)
+    styles = list(StylePack.objects.values_list("pk", flat=True)[:2])
+    response = client.post("/en/sessions/new/", {"plan": plan.pk, "styles": styles})
+    assert response.status_code == 302
+    s = PhotoSession.objects.get(user=alice)
+    response = client.post(f"/en/sessions/{s.public_id}/pay/")
+    return s, response
+
+
+def event(order, *, type_="checkout.session.completed", event_id=None, **overrides):
+    obj = {
+        "id": order.checkout_session_id,
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "amount_total": order.amount,
+        "currency": order.currency,
+        "payment_intent": overrides.pop("payment_intent", None),
+        **overrides,
+    }
+    return {
+        "id": event_id or f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": type_,
+        "data": {"object": obj},
+    }
+
+
+def deliver(client, body, *, signature=None):
+    payload = json.dumps(body).encode() if isinstance(body, dict) else body
+    return client.post(
+        "/stripe/webhook/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature if signature is not None else sign(payload),
+    )
+
+
+def paid_intent(localstripe_server, amount, currency="usd"):
+    """What Stripe does when the customer pays on Checkout: a succeeded PaymentIntent."""
+    client = stripe.StripeClient("sk_test_pictureus", base_addresses={"api": localstripe_server})
+    return client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": currency,
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+        }
+    ).id
+
+
+@pytest.fixture
+def checkout(client, alice, plan, stripe_settings):
+    s, response = start_checkout(client, alice, plan)
+    order = Order.objects.get(photo_session=s)
+    assert response.status_code == 302
+    assert response["Location"] == order.checkout_url
+    assert order.checkout_url.startswith("https://checkout.stripe.com/")
+    return s, order
+
+
+def test_checkout_sends_the_customer_to_stripe_and_the_return_url_pays_nothing(client, checkout):
+    s, order = checkout
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+    response = client.get(f"/en/sessions/{s.public_id}/?checkout=done")
+    assert response.status_code == 200
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+    assert b"waiting for the payment service to confirm" in response.content
+
+
+def test_a_second_checkout_reuses_the_first_and_cannot_charge_twice(client, checkout):
+    s, order = checkout
+    again = client.post(f"/en/sessions/{s.public_id}/pay/")
+    assert again["Location"] == order.checkout_url
+    assert Order.objects.filter(photo_session=s).count() == 1
+
+
+def test_a_verified_completed_event_marks_the_session_paid_once(
+    client, checkout, localstripe_server
+):
+    s, order = checkout
+    body = event(order, payment_intent=paid_intent(localstripe_server, order.amount))
+    assert deliver(client, body).status_code == 200
+    s.refresh_from_db()
+    order.refresh_from_db()
+    assert s.state == "paid"
+    assert order.status == "paid" and order.payment_intent_id.startswith("pi_")
+    # Stripe repeats the event: nothing more happens.
+    assert deliver(client, body).status_code == 200
+    assert s.transitions.filter(to_state="paid").count() == 1
+    assert WebhookEvent.objects.filter(event_id=body["id"]).count() == 1
+    # After paying, checkout is refused: no second charge.
+    again = client.post(f"/en/sessions/{s.public_id}/pay/")
+    assert again.status_code == 302
+    assert Order.objects.filter(photo_session=s).count() == 1
+
+
+def test_events_out_of_order_never_undo_a_payment(client, checkout, localstripe_server):
+    s, order = checkout
+    completed = event(order, payment_intent=paid_intent(localstripe_server, order.amount))
+    expired = event(order, type_="checkout.session.expired", payment_status="unpaid")
+    assert deliver(client, completed).status_code == 200
+    assert deliver(client, expired).status_code == 200
+    order.refresh_from_db()
+    s.refresh_from_db()
+    assert order.status == "paid"
+    assert s.state == "paid"
+
+
+def test_an_expired_checkout_lets_the_customer_start_again(client, checkout):
+    s, order = checkout
+    deliver(client, event(order, type_="checkout.session.expired", payment_status="unpaid"))
+    order.refresh_from_db()
+    assert order.status == "expired"
+    response = client.post(f"/en/sessions/{s.public_id}/pay/")
+    assert response.status_code == 302
+    assert Order.objects.filter(photo_session=s).count() == 2
+
+
+def test_unknown_events_are_acknowledged_and_ignored(client, checkout):
+    s, order = checkout
+    body = {
+        "id": "evt_unknown_1",
+        "object": "event",
+        "type": "customer.created",
+        "data": {"object": {"id": "cus_1"}},
+    }
+    assert deliver(client, body).status_code == 200
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+    assert WebhookEvent.objects.get(event_id="evt_unknown_1").outcome == "ignored"
+
+
+@pytest.mark.parametrize(
+    "kind", ["forged", "wrong_secret", "replayed_old", "unsigned", "malformed", "not_json"]
+)
+def test_bad_webhooks_change_nothing(client, checkout, kind):
+    s, order = checkout
+    body = event(order, payment_intent="pi_forged")
+    payload = json.dumps(body).encode()
+    signature = sign(payload)
+    if kind == "forged":
+        # Signed for one body, delivered with another.
+        payload = payload.replace(b'"paid"', b'"paid" ', 1)
+    elif kind == "wrong_secret":
+        signature = sign(payload, secret="whsec_someone_else")
+    elif kind == "replayed_old":
+        # A genuine signature captured an hour ago.
+        signature = sign(payload, timestamp=int(time.time()) - 3600)
+    elif kind == "unsigned":
+        signature = ""
+    elif kind == "malformed":
+        payload = b'{"id": "evt_1", "type": "checkout.session.completed", "data": '
+        signature = sign(payload)
+    elif kind == "not_json":
+        payload = b"\x00\xff garbage"
+        signature = sign(payload)
+    response = deliver(client, payload, signature=signature)
+    assert response.status_code == 400
+    s.refresh_from_db()
+    order.refresh_from_db()
+    assert s.state == "awaiting_payment"
+    assert order.status == "open"
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_wrong_amount_does_not_pay(client, checkout):
+    s, order = checkout
+    deliver(client, event(order, amount_total=1, payment_intent="pi_x"))
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+
+
+def test_a_completed_event_for_an_unknown_checkout_changes_nothing(client, checkout):
+    s, order = checkout
+    body = event(order, payment_intent="pi_x")
+    body["data"]["object"]["id"] = "cs_test_not_ours"
+    assert deliver(client, body).status_code == 200
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+
+
+@pytest.fixture
+def paid(client, checkout, localstripe_server):
+    s, order = checkout
+    deliver(client, event(order, payment_intent=paid_intent(localstripe_server, order.amount)))
+    s.refresh_from_db()
+    order.refresh_from_db()
+    assert s.state == "paid"
+    return s, order
+
+
+def test_an_operator_refunds_part_then_the_rest_through_stripe(client, paid, staff):
+    s, order = paid
+    client.force_login(staff)
+    url = f"/en/backoffice/sessions_app/photosession/{s.pk}/refund/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"amount": 500, "reason": "one style was poor"})
+    assert response.status_code == 302
+    refund = Refund.objects.get(order=order)
+    assert refund.status == "succeeded" and refund.processor_refund_id.startswith("re_")
+    assert refund.amount == 500 and refund.actor == staff and not refund.automatic
+    s.refresh_from_db()
+    assert s.state == "paid"
+    # More than is left is refused with a message; nothing is recorded.
+    response = client.post(url, {"amount": order.amount, "reason": "too much"})
+    assert response.status_code == 200
+    assert Refund.objects.filter(order=order).count() == 1
+    client.post(url, {"amount": "", "reason": "customer asked"})
+    order.refresh_from_db()
+    s.refresh_from_db()
+    assert order.amount_refunded == order.amount
+    assert s.state == "refunded"
+
+
+def test_the_admin_action_refunds_in_full(client, paid, staff):
+    s, order = paid
+    client.force_login(staff)
+    response = client.post(
+        "/en/backoffice/sessions_app/photosession/",
+        {"action": "refund_in_full", "_selected_action": [s.pk]},
+    )
+    assert response.status_code == 302
+    s.refresh_from_db()
+    assert s.state == "refunded"
+
+
+def test_the_automatic_refund_refunds_once(paid):
+    from sessions_app.services import session_refund, session_transition
+
+    s, order = paid
+    s = session_transition(photo_session=s, to_state="failed", cause="training failed")
+    first = session_refund(photo_session=s, reason="training failed")
+    second = session_refund(photo_session=s, reason="training failed")
+    assert first.automatic and first.status == "succeeded"
+    assert second.pk == first.pk
+    assert Refund.objects.filter(order=order).count() == 1
+    s.refresh_from_db()
+    assert s.state == "refunded"
+
+
+def test_a_refused_refund_is_recorded_and_changes_nothing(paid, settings):
+    from sessions_app.services import session_refund
+
+    s, order = paid
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe unreachable
+    refund = session_refund(photo_session=s, reason="try")
+    assert refund.status == "failed" and refund.error
+    order.refresh_from_db()
+    s.refresh_from_db()
+    assert order.amount_refunded == 0
+    assert s.state == "paid"
+
+
+def test_bob_cannot_pay_or_see_alices_session(client, checkout, bob):
+    s, order = checkout
+    client.force_login(bob)
+    assert client.get(f"/en/sessions/{s.public_id}/").status_code == 404
+    assert client.post(f"/en/sessions/{s.public_id}/pay/").status_code == 404
+
+
+# --- the local test backend ---------------------------------------------------------------
+
+
+def test_the_local_backend_pays_through_the_event_path(client, alice, plan, local_payments):
+    s, response = start_checkout(client, alice, plan)
+    assert response["Location"] == f"/en/sessions/{s.public_id}/pay/test/"
+    page = client.get(response["Location"])
+    assert b"local test payment backend" in page.content
+    detail = client.get(f"/en/sessions/{s.public_id}/")
+    assert b"Test mode: no real payment is taken" in detail.content
+    client.post(response["Location"])
+    s.refresh_from_db()
+    assert s.state == "paid"
+    event_row = WebhookEvent.objects.get()
+    assert event_row.backend == "local" and event_row.outcome == "paid"
+
+
+def test_the_local_backend_does_not_exist_without_debug(client, alice, plan, local_payments):
+    s, response = start_checkout(client, alice, plan)
+    local_payments.DEBUG = False
+    assert client.get(f"/en/sessions/{s.public_id}/pay/test/").status_code == 404
+    assert client.post(f"/en/sessions/{s.public_id}/pay/test/").status_code == 404
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+
+
+def test_the_return_url_of_the_local_backend_pays_nothing(client, alice, plan, local_payments):
+    s, _ = start_checkout(client, alice, plan)
+    client.get(f"/en/sessions/{s.public_id}/?checkout=done")
+    s.refresh_from_db()
+    assert s.state == "awaiting_payment"
+
+
+def test_a_local_refund_is_recorded(client, alice, plan, local_payments):
+    from sessions_app.services import session_refund
+
+    s, response = start_checkout(client, alice, plan)
+    client.post(response["Location"])
+    refund = session_refund(photo_session=s, reason="test")
+    assert refund.processor_refund_id.startswith("re_local_")
+    s.refresh_from_db()
+    assert s.state == "refunded"
+
+
+@pytest.mark.promise("P22")
+def test_no_card_data_reaches_the_application(client, paid):
+    """Orders keep the processor's ids and amounts; no field anywhere holds card data."""
+    from django.apps import apps
+
+    card_words = ("card", "pan", "cvc", "cvv", "expiry", "exp_month", "exp_year", "last4")
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            name = field.name.lower()
+            assert not any(
+                w == name or name.startswith(f"{w}_") or name.endswith(f"_{w}") for w in card_words
+            ), f"{model._meta.label}.{field.name}"
+    s, order = paid
+    kept = {f.name for f in Order._meta.fields}
+    assert {"checkout_session_id", "payment_intent_id", "amount", "currency"} <= kept
+    # Payment events keep their id, type and outcome only, never the payload.
+    assert {f.name for f in WebhookEvent._meta.fields} == {
+        "id",
+        "event_id",
+        "event_type",
+        "backend",
+        "outcome",
+        "received_at",
+    }
