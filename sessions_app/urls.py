@@ -13,9 +13,16 @@ urlpatterns = [
     path("<uuid:public_id>/consent/", views.consent, name="consent"),
     path("<uuid:public_id>/photos/", views.photos, name="photos"),
     path(
-        "<uuid:public_id>/photos/<int:photo_id>/<str:kind>/",
+        "<uuid:public_id>/photos/<int:photo_id>/image/",
         views.photo_file,
-        name="photo_file",
+        {"kind": "image"},
+        name="photo_image",
+    ),
+    path(
+        "<uuid:public_id>/photos/<int:photo_id>/thumb/",
+        views.photo_file,
+        {"kind": "thumb"},
+        name="photo_thumb",
     ),
     path(
         "<uuid:public_id>/photos/<int:photo_id>/delete/",

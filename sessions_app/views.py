@@ -227,8 +227,8 @@ def _photo_verdict(photo_session, upload) -> dict:
         "accepted": True,
         "id": photo.pk,
         "thumbnail": reverse(
-            "sessions_app:photo_file",
-            kwargs={"public_id": photo_session.public_id, "photo_id": photo.pk, "kind": "thumb"},
+            "sessions_app:photo_thumb",
+            kwargs={"public_id": photo_session.public_id, "photo_id": photo.pk},
         ),
     }
 

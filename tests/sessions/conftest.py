@@ -29,9 +29,10 @@ def plan(db):
 def policy(db):
     from privacy.models import PolicyVersion
 
-    return PolicyVersion.objects.create(
+    # The published version the migrations seed, or one for a bare database.
+    return PolicyVersion.current() or PolicyVersion.objects.create(
         kind="privacy",
-        version="1.0",
+        version="test-1",
         effective_date=datetime.date(2025, 1, 1),
         last_updated=datetime.date(2025, 1, 1),
     )
@@ -156,3 +157,17 @@ def collecting_session(alice, make_session, policy, client):
     s.refresh_from_db()
     assert s.state == "collecting_photos"
     return s
+
+
+@pytest.fixture(autouse=True)
+def private_dir(settings, tmp_path):
+    """Each test gets its own private storage folder, so 'nothing stored' can be checked."""
+    location = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location), "base_url": None},
+        },
+    }
+    return location
