@@ -7,6 +7,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+import zipfile
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from privacy import services as privacy_services
+from privacy.models import DeletionReceipt, RetentionPolicy
 from sessions_app.models import PhotoSession, SourcePhoto, StylePack
 
 from .models import GenerationJob, Portrait, TrainingArtifact
@@ -29,6 +31,17 @@ State = PhotoSession.State
 # A running job that reports no progress for this long is treated as lost (worker killed).
 STALE_AFTER = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
+
+
+# Deletion receipts name one of the privacy app's reasons and retention categories.
+Reason = DeletionReceipt.Reason
+ARTIFACTS_CATEGORY = RetentionPolicy.Category.TRAINING_ARTIFACTS
+DELIVERABLES_CATEGORY = RetentionPolicy.Category.DELIVERABLES
+
+
+def _receipt_reason(reason: str) -> str:
+    """A caller's reason as a receipt reason; anything else is an end of retention."""
+    return reason if reason in Reason.values else Reason.RETENTION
 
 
 class JobCancelled(Exception):
@@ -99,6 +112,8 @@ def session_jobs_cancel(*, photo_session: PhotoSession, reason: str) -> int:
             task_id = job.celery_task_id
             # Revoking only drops a message still waiting in the queue; the flag does the rest.
             transaction.on_commit(lambda task_id=task_id: _revoke(task_id))
+    # With its jobs stopped the session cannot go on; it waits for the customer again.
+    _session_back_to_photos(photo_session, reason=reason)
     if jobs:
         privacy_services.audit_log(
             action="generation.jobs_cancelled",
@@ -119,8 +134,8 @@ def session_artifacts_delete(*, photo_session: PhotoSession, reason: str) -> int
         privacy_services.file_erase(
             fieldfile=artifact.file,
             subject=photo_session.user,
-            reason=reason,
-            category=f"training_{artifact.kind}",
+            reason=_receipt_reason(reason),
+            category=ARTIFACTS_CATEGORY,
         )
         artifact.delete()
         count += 1
@@ -223,6 +238,11 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
     if not job.is_active:
         logger.info("job %s is %s: nothing to do", job.pk, job.state)
         return None
+    recent = job.heartbeat_at and job.heartbeat_at > timezone.now() - STALE_AFTER
+    if job.state == GenerationJob.State.RUNNING and recent:
+        # A duplicate delivery while another worker is on it: that worker keeps the job.
+        logger.warning("job %s is running on %s: this copy does nothing", job.pk, job.worker)
+        return None
     photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
     expected = {
         GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
@@ -275,6 +295,13 @@ def job_progress(*, job: GenerationJob, done: int, total: int, seconds_per_unit=
     job_check_may_continue(job=job)
 
 
+def job_resumed(*, job: GenerationJob, step: int) -> None:
+    """Note the checkpoint step this attempt continues from (shown in admin)."""
+    GenerationJob.objects.filter(pk=job.pk).update(
+        resumed_from=step, progress_done=step, heartbeat_at=timezone.now()
+    )
+
+
 def job_check_may_continue(*, job: GenerationJob) -> None:
     """Raise JobCancelled when the job was cancelled or the consent no longer holds (P03)."""
     fresh = GenerationJob.objects.filter(pk=job.pk).values("cancel_requested", "state").first()
@@ -292,11 +319,13 @@ def job_cancelled(*, job_id: int, reason: str) -> None:
     job = GenerationJob.objects.select_for_update().get(pk=job_id)
     photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
     # Files written after session_artifacts_delete ran (a last checkpoint) are erased too.
-    session_artifacts_delete(photo_session=photo_session, reason=f"job stopped: {reason}")
-    for portrait in Portrait.objects.filter(job=job):
-        _portrait_erase(portrait=portrait, reason=f"job stopped: {reason}")
-    _job_finish(job=job, state=GenerationJob.State.CANCELLED, error=job.error or reason)
     problem = consent_problem(photo_session)
+    why = Reason.WITHDRAWAL if problem else Reason.RETENTION
+    session_artifacts_delete(photo_session=photo_session, reason=why)
+    for portrait in Portrait.objects.filter(job=job):
+        _portrait_erase(portrait=portrait, reason=why)
+    if job.state != GenerationJob.State.FAILED:
+        _job_finish(job=job, state=GenerationJob.State.CANCELLED, error=job.error or reason)
     if problem:
         _session_back_to_photos(photo_session, reason=problem)
 
@@ -326,6 +355,14 @@ def _session_transition(photo_session, to_state, *, cause, actor=None):
 
     return sessions_services.session_transition(
         photo_session=photo_session, to_state=to_state, cause=cause, actor=actor
+    )
+
+
+@transaction.atomic
+def job_requeue_after_error(*, job_id: int, error: str) -> None:
+    """An outside error (storage, memory, a lost connection): the job waits for its retry."""
+    GenerationJob.objects.filter(pk=job_id, state=GenerationJob.State.RUNNING).update(
+        state=GenerationJob.State.QUEUED, error=error[:2000]
     )
 
 
@@ -379,11 +416,11 @@ def job_retry(*, job_id: int, actor=None) -> GenerationJob:
     return job
 
 
-def jobs_stale_check(*, now=None) -> dict:
+def jobs_stale_check(*, stale_after: timedelta | None = None) -> dict:
     """Requeue running jobs that stopped reporting (a lost worker), or fail them at the limit."""
-    now = now or timezone.now()
+    cutoff = timezone.now() - (STALE_AFTER if stale_after is None else stale_after)
     stale = GenerationJob.objects.filter(
-        state=GenerationJob.State.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+        state=GenerationJob.State.RUNNING, heartbeat_at__lte=cutoff
     )
     requeued, failed = [], []
     for job in stale:
@@ -477,8 +514,8 @@ def artifact_save(
             privacy_services.file_erase(
                 fieldfile=old.file,
                 subject=photo_session.user,
-                reason=f"replaced by a newer {kind}",
-                category=f"training_{kind}",
+                reason=Reason.RETENTION,
+                category=ARTIFACTS_CATEGORY,
             )
             old.delete()
     return artifact
@@ -499,8 +536,8 @@ def training_finish(*, job_id: int) -> GenerationJob | None:
         privacy_services.file_erase(
             fieldfile=checkpoint.file,
             subject=photo_session.user,
-            reason="training finished",
-            category="training_checkpoint",
+            reason=Reason.RETENTION,
+            category=ARTIFACTS_CATEGORY,
         )
         checkpoint.delete()
     job.progress_done = job.progress_total
@@ -572,7 +609,7 @@ def generation_finish(*, job_id: int) -> None:
         for old in Portrait.objects.filter(photo_session=photo_session, style=job.style).exclude(
             job=job
         ):
-            _portrait_erase(portrait=old, reason="replaced by a regeneration")
+            _portrait_erase(portrait=old, reason=Reason.REQUEST)
         return
     _session_transition(photo_session, State.DELIVERED, cause=f"generation job {job.pk} done")
     transaction.on_commit(lambda: _email_customer(photo_session.pk, "ready"))
@@ -637,12 +674,57 @@ def style_regenerate(*, photo_session: PhotoSession, style: StylePack, actor=Non
     return job
 
 
+class _ZipSink:
+    """A write-only file for zipfile: holds what was written until the response takes it."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def gallery_zip_chunks(*, portraits, chunk_size: int = 256 * 1024):
+    """Yield a zip of the portraits' full-size files piece by piece, never whole in memory.
+
+    zipfile writes to an unseekable sink in streaming mode (sizes in data descriptors); PNGs
+    are already compressed, so entries are stored.
+    """
+    sink = _ZipSink()
+    names = set()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for portrait in portraits:
+            name = portrait.download_name()
+            if name in names:
+                name = f"{portrait.pk}-{name}"
+            names.add(name)
+            info = zipfile.ZipInfo(name, date_time=portrait.created_at.timetuple()[:6])
+            with portrait.image.open("rb") as src, archive.open(info, "w", force_zip64=True) as dst:
+                for chunk in iter(lambda src=src: src.read(chunk_size), b""):
+                    dst.write(chunk)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()
+
+
 def _portrait_erase(*, portrait: Portrait, reason: str) -> None:
     subject = portrait.photo_session.user
     for field in (portrait.image, portrait.preview):
         if field:
             privacy_services.file_erase(
-                fieldfile=field, subject=subject, reason=reason, category="portrait"
+                fieldfile=field,
+                subject=subject,
+                reason=_receipt_reason(reason),
+                category=DELIVERABLES_CATEGORY,
             )
     portrait.delete()
 
@@ -712,7 +794,7 @@ def _email_customer(photo_session_id: int, which: str) -> None:
             "user": user,
             "photo_session": photo_session,
             "url": settings.SITE_URL
-            + reverse("generation:studio", kwargs={"public_id": photo_session.public_id}),
+            + reverse("generation:gallery", kwargs={"public_id": photo_session.public_id}),
         }
         subject = render_to_string(f"generation/email/{which}_subject.txt", context).strip()
         body = render_to_string(f"generation/email/{which}_message.txt", context)

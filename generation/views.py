@@ -1,0 +1,135 @@
+"""The studio: progress while the GPU works, then the gallery and its downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from privacy.services import retention_dates
+from sessions_app.models import PhotoSession, StylePack
+
+from . import services
+from .modelcheck import uses_tiny_model
+from .progress import progress_for_display
+
+
+def session_for(request, public_id) -> PhotoSession:
+    """The customer's own session, or 404: the one access check of this app."""
+    return get_object_or_404(
+        PhotoSession.objects.select_related("plan", "user"), public_id=public_id, user=request.user
+    )
+
+
+def _portrait_for(photo_session, portrait_id):
+    return get_object_or_404(
+        services.gallery_portraits(photo_session=photo_session), pk=portrait_id
+    )
+
+
+@login_required
+def gallery(request, public_id):
+    photo_session = session_for(request, public_id)
+    portraits = list(services.gallery_portraits(photo_session=photo_session))
+    only_favourites = request.GET.get("favourites") == "1"
+    styles = []
+    for style in photo_session.styles.order_by("order", "id"):
+        items = [p for p in portraits if p.style_id == style.pk]
+        if only_favourites:
+            items = [p for p in items if p.favourite]
+        styles.append(
+            {
+                "style": style,
+                "portraits": items,
+                "can_regenerate": services.style_can_regenerate(
+                    photo_session=photo_session, style=style
+                ),
+            }
+        )
+    context = {
+        "photo_session": photo_session,
+        "styles": styles,
+        "has_portraits": bool(portraits),
+        "only_favourites": only_favourites,
+        "retention": retention_dates(photo_session=photo_session),
+        "uses_tiny_model": uses_tiny_model(),
+        "progress": progress_for_display(photo_session=photo_session),
+    }
+    return render(request, "generation/gallery.html", context)
+
+
+@login_required
+def progress(request, public_id):
+    photo_session = session_for(request, public_id)
+    data = progress_for_display(photo_session=photo_session)
+    return JsonResponse(data, headers={"Cache-Control": "no-store"})
+
+
+@login_required
+def portrait_file(request, public_id, portrait_id, kind):
+    photo_session = session_for(request, public_id)
+    portrait = _portrait_for(photo_session, portrait_id)
+    if kind == "full":
+        return FileResponse(
+            portrait.image.open("rb"),
+            as_attachment=True,
+            filename=portrait.download_name(),
+            content_type="image/png",
+        )
+    if kind == "preview":
+        response = FileResponse(portrait.preview.open("rb"), content_type="image/webp")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+    raise Http404
+
+
+@login_required
+@require_POST
+def portrait_favourite(request, public_id, portrait_id):
+    photo_session = session_for(request, public_id)
+    portrait = _portrait_for(photo_session, portrait_id)
+    favourite = request.POST.get("favourite") == "1"
+    services.portrait_favourite_set(portrait=portrait, favourite=favourite)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"favourite": favourite})
+    return redirect("generation:gallery", public_id=photo_session.public_id)
+
+
+@login_required
+def download_all(request, public_id):
+    photo_session = session_for(request, public_id)
+    portraits = list(services.gallery_portraits(photo_session=photo_session))
+    if not portraits:
+        raise Http404
+    response = StreamingHttpResponse(
+        services.gallery_zip_chunks(portraits=portraits), content_type="application/zip"
+    )
+    name = f"pictureus-{str(photo_session.public_id)[:8]}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def style_regenerate(request, public_id, style_id):
+    photo_session = session_for(request, public_id)
+    style = get_object_or_404(StylePack, pk=style_id)
+    try:
+        services.style_regenerate(photo_session=photo_session, style=style, actor=request.user)
+    except services.RegenerationRefused:
+        messages.error(
+            request,
+            _(
+                "This style cannot be made again: each style can be made again once, "
+                "after delivery."
+            ),
+        )
+    else:
+        messages.success(
+            request,
+            _("New portraits for %(style)s are on their way. Your current ones stay until then.")
+            % {"style": style.name},
+        )
+    return redirect("generation:gallery", public_id=photo_session.public_id)

@@ -331,6 +331,8 @@ PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "privacy@pictureus.localhos
 # The base model: a local diffusers folder or .safetensors file; empty means the tiny model.
 PICTUREUS_BASE_MODEL = env("PICTUREUS_BASE_MODEL")
 PICTUREUS_TORCH_THREADS = env_int("PICTUREUS_TORCH_THREADS", 0)
+# Seconds before the first retry of a GPU task after an outside error; doubles each retry.
+PICTUREUS_RETRY_BACKOFF_SECONDS = env_int("PICTUREUS_RETRY_BACKOFF_SECONDS", 30)
 
 # Security headers; the production values are switched on with DEBUG=0.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,0 +1,133 @@
+"""Loading the base model, SD 1.x/2.x or SDXL, behind one interface.
+
+`BaseModel.load()` reads `settings.PICTUREUS_BASE_MODEL` (a diffusers folder or a single-file
+.safetensors checkpoint), or builds the tiny development model when it is empty.
+"""
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from django.conf import settings
+
+from generation.modelcheck import BaseModelError, inspect_base_model
+
+from . import tiny
+
+logger = logging.getLogger(__name__)
+
+# Denoising steps and guidance when generating, by family.
+INFERENCE = {
+    "tiny": {"steps": 4, "guidance": 5.0},
+    "sd": {"steps": 30, "guidance": 7.0},
+    "sdxl": {"steps": 30, "guidance": 6.0},
+}
+
+
+def configure_torch() -> None:
+    """Torch threads from PICTUREUS_TORCH_THREADS, else OMP_NUM_THREADS (a busy CPU slows 5-10x
+    with more threads than it has free cores)."""
+    threads = settings.PICTUREUS_TORCH_THREADS or int(os.environ.get("OMP_NUM_THREADS") or 0)
+    if threads > 0 and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def device_and_dtype() -> tuple[torch.device, torch.dtype]:
+    """A GPU with bf16 (or fp16) when there is one; the CPU in float32 otherwise."""
+    if torch.cuda.is_available():
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.device("cuda"), dtype
+    return torch.device("cpu"), torch.float32
+
+
+@dataclass
+class BaseModel:
+    family: str  # "tiny", "sd" or "sdxl"
+    pipe: object  # StableDiffusionPipeline or StableDiffusionXLPipeline
+    device: torch.device
+    dtype: torch.dtype
+    source: str
+
+    @classmethod
+    def load(cls, value: str | None = None, *, device=None, dtype=None) -> "BaseModel":
+        """Load the configured base model (never from a hub); BaseModelError when unusable."""
+        from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+        from diffusers.models.attention_processor import AttnProcessor2_0
+
+        configure_torch()
+        value = settings.PICTUREUS_BASE_MODEL if value is None else value
+        info = inspect_base_model(value)
+        if info["family"] == "tiny":
+            info = {
+                "family": "tiny",
+                "format": "diffusers",
+                "path": str(tiny.ensure(settings.DATA_DIR)),
+            }
+        auto_device, auto_dtype = device_and_dtype()
+        device = device or auto_device
+        dtype = dtype or auto_dtype
+        klass = StableDiffusionXLPipeline if info["family"] == "sdxl" else StableDiffusionPipeline
+        kwargs = {"dtype": dtype, "local_files_only": True}
+        if info["family"] != "sdxl":
+            kwargs.update(safety_checker=None, requires_safety_checker=False)
+        try:
+            if info["format"] == "diffusers":
+                pipe = klass.from_pretrained(info["path"], **kwargs)
+            else:
+                path = Path(info["path"])
+                # A diffusers folder next to the file supplies configs and tokenizers offline.
+                if (path.parent / "model_index.json").is_file():
+                    kwargs["config"] = str(path.parent)
+                pipe = klass.from_single_file(str(path), **kwargs)
+        except (OSError, ValueError) as exc:
+            raise BaseModelError(
+                f"PICTUREUS_BASE_MODEL={value}: could not be loaded offline ({exc}). For a "
+                "single-file checkpoint, put a diffusers folder with its configs and tokenizer "
+                "next to it, or convert it to a diffusers folder."
+            ) from exc
+        pipe.set_progress_bar_config(disable=True)
+        # PyTorch's scaled-dot-product attention (flash / memory-efficient kernels on a GPU).
+        pipe.unet.set_attn_processor(AttnProcessor2_0())
+        pipe.to(device)
+        return cls(info["family"], pipe, device, dtype, value or "tiny")
+
+    @property
+    def unet(self):
+        return self.pipe.unet
+
+    @property
+    def vae(self):
+        return self.pipe.vae
+
+    def inference_defaults(self) -> dict:
+        return INFERENCE[self.family]
+
+    @torch.no_grad()
+    def encode_prompt(self, prompt: str, resolution: int) -> tuple[torch.Tensor, dict]:
+        """Text embeddings (and SDXL's extra conditioning) for one prompt, batch size 1."""
+        if self.family == "sdxl":
+            embeds, _, pooled, _ = self.pipe.encode_prompt(
+                prompt,
+                device=self.device,
+                num_images_per_prompt=1,
+                do_classifier_free_guidance=False,
+            )
+            time_ids = torch.tensor(
+                [[resolution, resolution, 0, 0, resolution, resolution]],
+                device=self.device,
+                dtype=embeds.dtype,
+            )
+            return embeds, {"text_embeds": pooled, "time_ids": time_ids}
+        embeds, _ = self.pipe.encode_prompt(
+            prompt, device=self.device, num_images_per_prompt=1, do_classifier_free_guidance=False
+        )
+        return embeds, {}
+
+    def lora_save(self, state_dict: dict, directory: Path) -> Path:
+        """Write UNet LoRA layers as diffusers' pytorch_lora_weights.safetensors."""
+        type(self.pipe).save_lora_weights(
+            save_directory=str(directory), unet_lora_layers=state_dict, safe_serialization=True
+        )
+        return Path(directory) / "pytorch_lora_weights.safetensors"
