@@ -30,9 +30,11 @@ def account_settings(request):
     form = AccountSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        # Resolved while the page's own language is still active, then in the chosen one.
+        url = translate_url(request.path, user.preferred_language)
         translation.activate(user.preferred_language)
         messages.success(request, _("Your settings are saved."))
-        response = redirect(translate_url(request.path, user.preferred_language))
+        response = redirect(url)
         # The next visit to "/" starts in the chosen language too.
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

@@ -129,15 +129,18 @@ def test_the_korean_404_is_in_korean(client):
 
 
 def test_the_500_page_is_in_the_sites_look(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import translation
+
     from pictureus.views import server_error
 
     request = rf.get("/en/")
-    from django.contrib.auth.models import AnonymousUser
-
     request.user = AnonymousUser()
-    response = server_error(request)
+    with translation.override("en"):
+        response = server_error(request)
     assert response.status_code == 500
-    assert "Something went wrong" in response.content.decode()
+    body = response.content.decode()
+    assert "Something went wrong" in body and 'class="site-header"' in body
 
 
 def test_pages_send_the_security_headers(client):

@@ -1,0 +1,53 @@
+"""Production settings: `check --deploy` is clean with them, start-up refuses without them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k8#Qz!v2Lr9@xW4&pN7$tY1^mB5*hJ3(cF6)dS0_gA-eU+iO=oP~aZ",
+    "ALLOWED_HOSTS": "pictureus.example",
+    "DATABASE_URL": "postgres://pictureus:secret@db.internal:5432/pictureus",
+    "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "STRIPE_SECRET_KEY": "sk_test_production_like",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
+    "DEFAULT_FROM_EMAIL": "PictureUs <hello@pictureus.example>",
+}
+
+
+def _manage(tmp_path, env, *args):
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION and not k.startswith(("PICTUREUS_TESTING", "DJANGO_"))
+    }
+    base.update(PICTUREUS_DATA_DIR=str(tmp_path), PICTUREUS_TESTING="0", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = _manage(tmp_path, PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION.keys() - {"DEBUG"}))
+def test_start_up_fails_naming_a_missing_production_setting(tmp_path, missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = _manage(tmp_path, env, "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{missing} must be set" in result.stderr
