@@ -1139,6 +1139,9 @@ def _session_file_models():
     for model in apps.get_models():
         if model._meta.app_label not in ("sessions_app", "generation"):
             continue
+        # Training artifacts are model internals, not the customer's photos or images.
+        if model._meta.model_name == "trainingartifact":
+            continue
         fk = next(
             (
                 f
@@ -1223,7 +1226,7 @@ def export_build(*, export: DataExport) -> DataExport:
                 for row in rows.iterator():
                     for field in fields:
                         fieldfile = getattr(row, field.name)
-                        if not fieldfile or field.name == "thumbnail":
+                        if not fieldfile or field.name in ("thumbnail", "preview"):
                             continue
                         session = getattr(row, fk).public_id
                         arcname = f"files/{session}/{label}/{row.pk}-{Path(fieldfile.name).name}"
