@@ -69,6 +69,25 @@ STYLES = [
     ),
 ]
 
+PREVIEW_ALT = {
+    "studio": (
+        "Illustration of a studio headshot: soft light on a grey backdrop.",
+        "스튜디오 프로필 사진 일러스트: 회색 배경에 부드러운 조명.",
+    ),
+    "golden-hour": (
+        "Illustration of an outdoor portrait in warm evening light.",
+        "해 질 녘 따뜻한 빛 속 야외 인물 사진 일러스트.",
+    ),
+    "business": (
+        "Illustration of a business portrait: dark jacket, light blue office backdrop.",
+        "비즈니스 인물 사진 일러스트: 어두운 재킷, 밝은 하늘색 사무실 배경.",
+    ),
+    "film-noir": (
+        "Illustration of a black and white portrait with dramatic shadows.",
+        "극적인 그림자가 드리운 흑백 인물 사진 일러스트.",
+    ),
+}
+
 
 class Command(BaseCommand):
     help = "Load the demo catalogue and demo logins (idempotent); prints the logins."
@@ -94,6 +113,10 @@ class Command(BaseCommand):
                     "prompt_template": prompt,
                     "negative_prompt": "blurry, distorted, extra fingers, watermark, text",
                     "order": order,
+                    # The site's drawn sample of the style (never a customer's photo).
+                    "preview_image": f"img/samples/{slug}.svg",
+                    "preview_alt_en": PREVIEW_ALT[slug][0],
+                    "preview_alt_ko": PREVIEW_ALT[slug][1],
                 },
             )
         customer = self._user("demo@pictureus.localhost", display_name="Demo Customer")
