@@ -20,4 +20,5 @@ urlpatterns = [
     path("request/confirm/<str:token>/", views.request_confirm, name="request_confirm"),
     path("cookies/", views.cookie_choice, name="cookie_choice"),
     path("staff/photo/<str:kind>/<int:pk>/", views.staff_photo, name="staff_photo"),
+    path("staff/dashboard/", views.staff_dashboard, name="staff_dashboard"),
 ]
