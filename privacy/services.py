@@ -1211,12 +1211,18 @@ def export_data(*, user) -> dict:
     }
 
 
+class _TempFile(File):
+    def temporary_file_path(self):
+        return self.file.name
+
+
 def export_build(*, export: DataExport) -> DataExport:
     """Write the zip (JSON plus the photos and images still held) in constant memory."""
     user = export.user
     tmp_dir = Path(settings.DATA_DIR) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=tmp_dir) as tmp:
+    tmp = tempfile.NamedTemporaryFile(dir=tmp_dir, suffix=".zip", delete=False)  # noqa: SIM115
+    try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             payload = json.dumps(export_data(user=user), indent=2, ensure_ascii=False)
             zf.writestr("data.json", payload, compress_type=zipfile.ZIP_DEFLATED)
@@ -1240,7 +1246,11 @@ def export_build(*, export: DataExport) -> DataExport:
                             continue
         size = tmp.tell()
         tmp.seek(0)
-        export.file.save("export.zip", File(tmp), save=False)
+        # A filesystem storage moves the finished file into place instead of copying it.
+        export.file.save("export.zip", _TempFile(tmp), save=False)
+    finally:
+        tmp.close()
+        Path(tmp.name).unlink(missing_ok=True)
     now = timezone.now()
     DataExport.objects.filter(pk=export.pk).update(
         file=export.file.name,
