@@ -109,3 +109,8 @@ def polyglot() -> bytes:
 def truncated() -> bytes:
     body = face_jpeg(0)
     return body[: len(body) // 2]
+
+
+def two_people() -> bytes:
+    face = np.asarray(face_image(0))
+    return encode(Image.fromarray(np.concatenate([face, face[:, ::-1]], axis=1)), "JPEG")

@@ -194,6 +194,7 @@ BAD_FILES = {
     "html_named_jpg": (lambda: images.HTML, "not a photo we can read"),
     "polyglot": (images.polyglot, "something other than a photo"),
     "no_face": (images.cat_jpeg, "could not find a face"),
+    "two_people": (images.two_people, "more than one face"),
     "too_small": (lambda: images.face_jpeg(0, size=300), "too small"),
 }
 
