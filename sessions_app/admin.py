@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import (
@@ -241,7 +242,11 @@ class PhotoSessionAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{photo_session.public_id}: {refund.error}", messages.ERROR
                 )
-        self.message_user(request, _("%d sessions refunded.") % done, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%d session refunded.", "%d sessions refunded.", done) % done,
+            messages.SUCCESS,
+        )
 
 
 class RefundInline(admin.TabularInline):

@@ -344,6 +344,9 @@ def test_submit_needs_ten_photos_then_queues_for_generation(client, collecting_s
     collecting_session.refresh_from_db()
     assert collecting_session.state == "queued"
     assert GenerationJob.objects.filter(photo_session=collecting_session).exists()
+    # The session page now shows generation's progress panel.
+    page = client.get(f"/en/sessions/{collecting_session.public_id}/")
+    assert b"gen-progress" in page.content
     # No more uploads once queued.
     late = upload(client, collecting_session, ("11.jpg", images.face_jpeg(10)), json=True)
     assert late.status_code == 409
