@@ -65,7 +65,7 @@ WORDS = (
     "bokeh",
 )
 
-VERSION = "tiny-sd-v1"
+VERSION = "tiny-sd-v3"
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -147,7 +147,7 @@ def build(dest: Path) -> None:
         )
     )
     unet = UNet2DConditionModel(
-        sample_size=32,
+        sample_size=8,
         in_channels=4,
         out_channels=4,
         block_out_channels=(32, 64),
@@ -158,14 +158,16 @@ def build(dest: Path) -> None:
         attention_head_dim=8,
         norm_num_groups=32,
     )
+    # Four VAE blocks of two layers, as in Stable Diffusion (8x downsampling), so that the costs
+    # of the VAE and    # the UNet stand in roughly the proportion they have in a real checkpoint.
     vae = AutoencoderKL(
         in_channels=3,
         out_channels=3,
-        block_out_channels=(32, 64),
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        block_out_channels=(32, 32, 64, 64),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
         latent_channels=4,
-        layers_per_block=1,
+        layers_per_block=2,
         norm_num_groups=32,
         sample_size=64,
     )

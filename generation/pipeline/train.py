@@ -87,8 +87,9 @@ def encode_cache(base: BaseModel, pixels: torch.Tensor, config: TrainingConfig) 
     """VAE latents of every photo and the prompt's embedding: the cache training reuses."""
     vae = base.vae
     latents = []
-    for i in range(0, len(pixels), 4):
-        chunk = pixels[i : i + 4].to(base.device, dtype=vae.dtype)
+    # One photo at a time: the cache never needs more memory than a training step does.
+    for i in range(len(pixels)):
+        chunk = pixels[i : i + 1].to(base.device, dtype=vae.dtype)
         dist = vae.encode(chunk).latent_dist
         # The mean, not a sample: the cache is deterministic, so a resumed run sees the same data.
         latents.append(dist.mean * vae.config.scaling_factor)
