@@ -417,6 +417,7 @@ def session_consent_give(
     face_photos: bool,
     model_improvement: bool,
     marketing_likeness: bool,
+    only_me: bool = False,
     request=None,
 ) -> PhotoSession:
     """Record each choice of the consent gate as its own ledger row (P02, P06) and open uploads.
@@ -448,6 +449,14 @@ def session_consent_give(
                 granted=granted,
                 method=ConsentRecord.Method.FORM,
                 request=request,
+            )
+        if only_me:
+            # The ledger has no purpose for it; the audit trail keeps the confirmation.
+            audit_log(
+                action="consent.only_me_confirmed",
+                actor=user,
+                subject=user,
+                obj=photo_session,
             )
         if face_photos and photo_session.state == S.PAID:
             session_transition(

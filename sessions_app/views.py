@@ -196,6 +196,7 @@ def consent(request, public_id):
             face_photos=form.cleaned_data["face_photos"],
             model_improvement=form.cleaned_data["model_improvement"],
             marketing_likeness=form.cleaned_data["marketing_likeness"],
+            only_me=form.cleaned_data["only_me"],
             request=request,
         )
         return redirect("sessions_app:photos", public_id=photo_session.public_id)

@@ -21,6 +21,7 @@
     name.textContent = file.name;
     var bar = document.createElement("progress");
     bar.max = 100;
+    bar.setAttribute("aria-label", file.name);
     bar.value = 0;
     var status = document.createElement("span");
     status.className = "upload-status";

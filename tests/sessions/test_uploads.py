@@ -75,6 +75,9 @@ def test_each_choice_is_its_own_ledger_row_and_declining_the_options_works(
     assert not rows["model_improvement"].granted
     assert not rows["marketing_likeness"].granted
     assert all(r.policy_version is not None and r.method == "form" for r in rows.values())
+    from privacy.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="consent.only_me_confirmed", subject=alice).exists()
     # The service works fully with both options declined.
     response = upload(client, collecting_session, ("me.jpg", images.face_jpeg(0)), json=True)
     assert response.json()["results"][0]["accepted"]
