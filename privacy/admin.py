@@ -261,7 +261,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, dsr):
             raise PermissionDenied
         form_class, label, call = ACTIONS[action]
-        form = form_class(request.POST or None)
+        form = form_class(request.POST if request.method == "POST" else None)
         change_url = reverse("admin:privacy_datasubjectrequest_change", args=[dsr.pk])
         if request.method == "POST" and form.is_valid():
             try:

@@ -198,7 +198,7 @@ def photos_delete(request):
 
 @login_required
 def account_delete(request):
-    form = ConfirmForm(request.POST or None, user=request.user)
+    form = ConfirmForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
         services.account_erase(user=user, actor=user)
@@ -210,7 +210,7 @@ def account_delete(request):
 @login_required
 def request_new(request):
     """A signed-in customer's request; re-entering the password verifies identity (P13)."""
-    form = CentreRequestForm(request.POST or None, user=request.user)
+    form = CentreRequestForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
         services.dsr_create(
@@ -229,7 +229,7 @@ def request_new(request):
 
 
 def request_visitor(request):
-    form = VisitorRequestForm(request.POST or None)
+    form = VisitorRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.dsr_create(
@@ -245,7 +245,9 @@ def request_visitor(request):
 
 
 def request_agent(request):
-    form = AgentRequestForm(request.POST or None, request.FILES or None)
+    form = AgentRequestForm(
+        request.POST if request.method == "POST" else None, request.FILES or None
+    )
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -272,7 +274,7 @@ def request_verify(request, token):
         dsr = services.dsr_from_token(token, "visitor")
     except services.PrivacyError as exc:
         return render(request, "privacy/refused.html", {"message": str(exc)}, status=400)
-    form = VisitorVerifyForm(request.POST or None)
+    form = VisitorVerifyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.dsr_visitor_verify(dsr=dsr, display_name=form.cleaned_data["display_name"])
@@ -290,7 +292,7 @@ def request_confirm(request, token):
         dsr = services.dsr_from_token(token, "agent")
     except services.PrivacyError as exc:
         return render(request, "privacy/refused.html", {"message": str(exc)}, status=400)
-    form = ConfirmForm(request.POST or None, user=request.user)
+    form = ConfirmForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.dsr_agent_confirm(dsr=dsr, user=request.user)

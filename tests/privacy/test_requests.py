@@ -377,3 +377,41 @@ def test_a_tampered_signature_never_names_another_request(alice):
     forged = signing.dumps(str(dsr.public_id), salt="privacy.dsr.agent")
     with pytest.raises(services.PrivacyError):
         services.dsr_from_token(forged[:-3] + "abc", "visitor")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.promise("P12")
+def test_the_officer_fulfils_access_and_erasure_as_tasks(client, celery_worker):
+    from accounts.models import User
+    from privacy.models import DataExport
+    from tests.conftest import make_customer, wait_for
+
+    alice = make_customer("alice@example.com")
+    bob = make_customer("bob@example.com")
+    # Earlier transactional tests flush the groups the migration made; an admin will do here.
+    officer = User.objects.create_superuser(email="po@example.com", password="x")
+    access = services.dsr_create(
+        type="access", channel="customer", email=bob.email, region="US", user=bob,
+        verified_by_reauthentication=True,
+    )  # fmt: skip
+    erasure = services.dsr_create(
+        type="erasure", channel="customer", email=alice.email, region="DE", user=alice,
+        verified_by_reauthentication=True,
+    )  # fmt: skip
+    client.force_login(officer)
+    for dsr in (access, erasure):
+        url = f"/en/backoffice/privacy/datasubjectrequest/{dsr.pk}/fulfil/"
+        page = client.post(url, {}, follow=True).content.decode()
+        assert "is being fulfilled" in page
+    wait_for(
+        lambda: DataSubjectRequest.objects.filter(status="fulfilled").count() == 2,
+        timeout=90,
+        message="both requests fulfilled",
+    )
+    alice.refresh_from_db()
+    assert alice.email.endswith("@erased.invalid") and not alice.is_active
+    assert DataExport.objects.get(user=bob).status == "ready"
+    bob.refresh_from_db()
+    assert bob.is_active
+    sent = "\n".join(celery_worker.sent_mail())
+    assert "/privacy/export/" in sent and "privacy request is complete" in sent
