@@ -48,7 +48,11 @@ def new_session(request):
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('accounts:region_age')}?{query}")
     currency = currency_for_language(request.LANGUAGE_CODE)
-    form = NewSessionForm(request.POST or None, currency=currency)
+    # The pricing page links here with ?plan=<slug>: start with that plan chosen.
+    chosen = Plan.objects.filter(slug=request.GET.get("plan", ""), active=True).first()
+    form = NewSessionForm(
+        request.POST or None, currency=currency, initial={"plan": chosen.pk if chosen else None}
+    )
     if request.method == "POST" and form.is_valid():
         photo_session = services.session_create(
             user=user,

@@ -19,6 +19,12 @@ def test_the_new_session_page_shows_plans_in_the_customers_currency(client, alic
         assert f'name="{name}"' in html
 
 
+def test_the_pricing_link_preselects_its_plan(client, alice, plan):
+    client.force_login(alice)
+    html = client.get("/en/sessions/new/?plan=starter").content.decode()
+    assert f'value="{plan.pk}" checked' in html
+
+
 def test_styles_must_match_the_plan(client, alice, plan):
     client.force_login(alice)
     one = list(StylePack.objects.values_list("pk", flat=True)[:1])
