@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -47,6 +48,8 @@ KOREAN_PAGE_ALLOWED = {
     "sd",
     "url",
 }
+# Names of several words, taken out before the words are looked at.
+KOREAN_PAGE_ALLOWED_PHRASES = ("Amazon Web Services",)
 # Email addresses, web addresses and file names are data, not sentences.
 _DATA_TOKEN = re.compile(
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+|https?://\S+|\b[\w-]+\.(jpe?g|png|webp|heic|zip|json|txt)\b",
@@ -87,6 +90,8 @@ def untranslated_lines(text: str, *, allow: set[str] = frozenset()) -> list[str]
     found = []
     for line in text.splitlines():
         cleaned = _DATA_TOKEN.sub(" ", line)
+        for phrase in KOREAN_PAGE_ALLOWED_PHRASES:
+            cleaned = cleaned.replace(phrase, " ")
         words = [w for w in _LATIN_WORD.findall(cleaned) if w.lower().strip("'’") not in allowed]
         # Acronyms (two to five capitals, like PDF) are left alone; a word with lower case is text.
         words = [w for w in words if not (w.isupper() and len(w) <= 5)]
@@ -110,12 +115,15 @@ class Visit:
     _navigated: list[str] = field(default_factory=list)
     _checked: set[str] = field(default_factory=set)
     _last_response: object = None
+    _scripts_off: object = None
 
     def __post_init__(self):
         self.page.on("framenavigated", self._on_navigated)
         self.page.on("response", self._on_response)
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
+        # "Are you sure?" prompts are answered yes, as the customer in the journey would.
+        self.page.on("dialog", lambda dialog: dialog.accept())
 
     # --- listeners --------------------------------------------------------------------------
 
@@ -137,6 +145,8 @@ class Visit:
 
     def url(self, path: str) -> str:
         """An absolute URL for a path; `/en/...` paths are put in this visit's language."""
+        if path.startswith(self.base_url):
+            return path
         if path.startswith("/en/") and self.language != "en":
             path = f"/{self.language}/{path[4:]}"
         return self.base_url + path
@@ -154,6 +164,19 @@ class Visit:
     def submit(self, locator):
         """Press a form's submit button (or its field's Enter), then check the next page."""
         return self.click(locator)
+
+    @contextmanager
+    def without_page_scripts(self):
+        """Load pages as a browser without JavaScript would (the plain forms' fallback)."""
+        cdp = self.page.context.new_cdp_session(self.page)
+        cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+        self._scripts_off = cdp
+        try:
+            yield
+        finally:
+            cdp.send("Emulation.setScriptExecutionDisabled", {"value": False})
+            self._scripts_off = None
+            cdp.detach()
 
     def at(self, step: str):
         """Name the step the journey is at (the screenshot of a failure is named after it)."""
@@ -184,6 +207,16 @@ class Visit:
         return page
 
     def _axe(self, url):
+        if self._scripts_off is not None:
+            # axe needs timers; the page's own scripts were skipped at load and stay skipped.
+            self._scripts_off.send("Emulation.setScriptExecutionDisabled", {"value": False})
+            try:
+                return self._axe_run(url)
+            finally:
+                self._scripts_off.send("Emulation.setScriptExecutionDisabled", {"value": True})
+        return self._axe_run(url)
+
+    def _axe_run(self, url):
         if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
             # Evaluated through the debugging protocol, which the page's CSP does not govern;
             # the app's own CSP stays on for everything else.
@@ -261,3 +294,85 @@ def validate_html(documents: list[tuple[str, bytes]]) -> list[str]:
             f" [{(message.get('extract') or '').strip()[:120]}]"
         )
     return errors
+
+
+# --- keyboard-only use ----------------------------------------------------------------------
+
+_FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  const ring = style.boxShadow && style.boxShadow !== "none";
+  return {
+    tag: el.tagName.toLowerCase(),
+    type: el.getAttribute("type") || "",
+    name: el.getAttribute("name") || "",
+    text: (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 80),
+    visible: el.matches(":focus-visible") && (outline || ring),
+  };
+}"""
+
+
+def tab_to(page, selector: str, *, limit: int = 80) -> dict:
+    """Press Tab until the element matching `selector` has focus; it must show it has focus.
+
+    Every element passed on the way must show its focus too (a visible focus indicator).
+    """
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if focused is None:
+            continue
+        assert focused["visible"], f"focus is not visible on {focused}"
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return focused
+    raise AssertionError(f"{selector} cannot be reached with the Tab key ({limit} presses)")
+
+
+_ANNOUNCED_ERRORS = """() => {
+  const texts = [];
+  for (const field of document.querySelectorAll("[aria-invalid=true]")) {
+    for (const id of (field.getAttribute("aria-describedby") || "").split(/\\s+/)) {
+      const el = id && document.getElementById(id);
+      if (el && el.innerText.trim()) texts.push(el.innerText.trim());
+    }
+  }
+  const live = "[role=alert], [role=status], [aria-live=assertive], [aria-live=polite]";
+  for (const el of document.querySelectorAll(live)) {
+    if (el.innerText.trim()) texts.push(el.innerText.trim());
+  }
+  return texts;
+}"""
+
+
+def announced_errors(page) -> list[str]:
+    """Error texts a screen reader announces: tied to an invalid field, or in a live region."""
+    return page.evaluate(_ANNOUNCED_ERRORS)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+_DROP = """([selector, files]) => {
+  const transfer = new DataTransfer();
+  for (const f of files) {
+    const bytes = Uint8Array.from(atob(f.data), c => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], f.name, {type: f.type}));
+  }
+  const zone = document.querySelector(selector);
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true,
+                                            dataTransfer: transfer}));
+  }
+}"""
+
+
+def drop_files(page, selector: str, files: list[tuple[str, str, bytes]]):
+    """Drag files from the desktop onto `selector`: (name, MIME type, bytes) each."""
+    import base64
+
+    payload = [
+        {"name": name, "type": mime, "data": base64.b64encode(data).decode()}
+        for name, mime, data in files
+    ]
+    page.evaluate(_DROP, [selector, payload])

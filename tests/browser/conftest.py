@@ -100,7 +100,7 @@ def open_visit(request, chromium, live_server, transactional_db):
             viewport={"width": width, "height": height},
             accept_downloads=True,
         )
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(10_000)
         page = context.new_page()
         visit = Visit(
             page=page,
