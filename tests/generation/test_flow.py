@@ -93,5 +93,23 @@ def test_it_delivers_a_gallery_with_a_lora_that_stock_diffusers_loads(
     assert len(archive.namelist()) == len(portraits)
     assert archive.testzip() is None
 
+    # One style made again with new seeds: the old images go once the new ones are there.
+    style = portraits[0].style
+    old = {p.pk: p.seed for p in portraits if p.style_id == style.pk}
+    client.post(f"/en/studio/{session.public_id}/styles/{style.pk}/regenerate/")
+    wait_for(
+        lambda: (
+            GenerationJob.objects.get(photo_session=session, kind="regeneration").state
+            == "succeeded"
+        ),
+        timeout=120,
+        message="the regeneration",
+    )
+    now = Portrait.objects.filter(photo_session=session, style=style)
+    assert now.count() == 2 and not now.filter(pk__in=old).exists()
+    assert set(now.values_list("seed", flat=True)).isdisjoint(old.values())
+    assert Portrait.objects.filter(photo_session=session).count() == 4
+    assert state_of(session) == "delivered"
+
     client.force_login(bob)
     assert client.get(f"/en/studio/{session.public_id}/download.zip").status_code == 404

@@ -181,6 +181,9 @@ def test_a_queued_session_shows_its_place_in_the_queue(client, alice, bob, paid_
     page = client.get(f"/en/studio/{mine.public_id}/").content.decode()
     assert 'http-equiv="refresh"' in page  # the no-JavaScript fallback
     assert "js/progress.js" in page
+    # The session page shows the same panel through the include.
+    detail = client.get(f"/en/sessions/{mine.public_id}/").content.decode()
+    assert "number 2 in the queue" in detail
 
 
 def test_a_session_in_the_wrong_state_is_not_started(alice, paid_session):
