@@ -134,11 +134,52 @@ def _seed_in_process():
     if gallery:
         print(f"PAGE gallery {gallery} {cookie}")
     else:
-        print("NOTE gallery: not built yet (no portrait model); left out")
+        print("NOTE gallery: no gallery URL yet; left out")
 
 
 def _seed_gallery(*, user, plan, styles):
-    """A delivered session with 100 portraits; returns its gallery's path, or None."""
+    """A delivered session with 100 portraits (small real previews); its gallery's path."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.urls import NoReverseMatch, reverse
+    from django.utils import timezone
+    from PIL import Image
+
+    from generation.models import Portrait
+    from sessions_app.models import PhotoSession
+
+    photo_session = PhotoSession.objects.create(
+        user=user,
+        plan=plan,
+        state=PhotoSession.State.DELIVERED,
+        currency="usd",
+        amount=1900,
+        delivered_at=timezone.now(),
+        state_changed_at=timezone.now(),
+    )
+    photo_session.styles.set(styles)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 160, 120)).save(buffer, "WEBP")
+    for i in range(100):
+        portrait = Portrait(
+            photo_session=photo_session,
+            style=styles[i % len(styles)],
+            index=i // len(styles),
+            seed=i,
+            width=512,
+            height=512,
+        )
+        portrait.image.save(f"{i}.png", ContentFile(buffer.getvalue()), save=False)
+        portrait.preview.save(f"{i}.webp", ContentFile(buffer.getvalue()), save=False)
+        portrait.save()
+    # The gallery's URL name, whichever of these the generation app settled on.
+    for name in ("generation:gallery", "sessions_app:gallery"):
+        for kwargs in ({"public_id": photo_session.public_id}, {"pk": photo_session.pk}):
+            try:
+                return reverse(name, kwargs=kwargs).replace("/ko/", "/en/")
+            except NoReverseMatch:
+                continue
     return None
 
 

@@ -53,3 +53,46 @@ def test_the_home_page_costs_the_same_queries_whatever_the_catalogue(client, cat
             slug=f"extra-{i}", name_en=f"Extra {i}", name_ko=f"추가 {i}", prompt_template="{token}"
         )
     assert queries_for(client, "/en/") == few
+
+
+def add_portraits(photo_session, count, start=0):
+    from django.core.files.base import ContentFile
+
+    from generation.models import Portrait
+
+    styles = list(photo_session.styles.all())
+    for i in range(start, start + count):
+        portrait = Portrait(
+            photo_session=photo_session,
+            style=styles[i % len(styles)],
+            index=i // len(styles),
+            seed=i,
+            width=64,
+            height=64,
+        )
+        portrait.image.save(f"{i}.png", ContentFile(b"not read by the page"), save=False)
+        portrait.preview.save(f"{i}.webp", ContentFile(b"not read by the page"), save=False)
+        portrait.save()
+
+
+def test_the_gallery_costs_the_same_queries_for_10_or_100_portraits(client, alice, bob, catalogue):
+    from django.utils import timezone
+
+    photo_session = PhotoSession.objects.create(
+        user=alice,
+        plan=Plan.objects.get(slug="starter"),
+        state=PhotoSession.State.DELIVERED,
+        currency="usd",
+        amount=1900,
+        delivered_at=timezone.now(),
+        state_changed_at=timezone.now(),
+    )
+    photo_session.styles.set(StylePack.objects.all()[:2])
+    url = f"/en/studio/{photo_session.public_id}/"
+    add_portraits(photo_session, 10)
+    client.force_login(alice)
+    few = queries_for(client, url)
+    add_portraits(photo_session, 90, start=10)
+    assert queries_for(client, url) == few
+    client.force_login(bob)
+    assert client.get(url).status_code == 404
