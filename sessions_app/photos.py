@@ -157,14 +157,14 @@ def _metadata_size(image: Image.Image) -> int:
 
 
 def _check_format(image: Image.Image, kind: str, data: bytes) -> None:
-    if getattr(image, "n_frames", 1) > 1 or getattr(image, "is_animated", False):
+    # Only PNG (APNG) and WebP animate. Phone JPEGs often carry extra MPF pictures and HEIC
+    # files several images (bursts, depth); those keep their primary picture, never refused.
+    if kind in ("PNG", "WEBP") and getattr(image, "is_animated", False):
         raise PhotoRejected("animated")
     if image.mode == "CMYK":
         raise PhotoRejected("cmyk")
     # PNG keeps its bit depth at byte 24 of the IHDR chunk; Pillow quietly narrows 16-bit RGB.
     if image.mode.startswith(("I", "F")) or (kind == "PNG" and data[24:25] == b"\x10"):
-        raise PhotoRejected("deep_colour")
-    if kind == "HEIF" and image.info.get("bit_depth", 8) > 8:
         raise PhotoRejected("deep_colour")
     if _metadata_size(image) > MAX_METADATA_BYTES:
         raise PhotoRejected("metadata")

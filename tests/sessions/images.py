@@ -114,3 +114,18 @@ def truncated() -> bytes:
 def two_people() -> bytes:
     face = np.asarray(face_image(0))
     return encode(Image.fromarray(np.concatenate([face, face[:, ::-1]], axis=1)), "JPEG")
+
+
+def apng() -> bytes:
+    frames = [face_image(0), face_image(1)]
+    out = io.BytesIO()
+    frames[0].save(out, "PNG", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def phone_jpeg_with_extra_picture() -> bytes:
+    """A JPEG carrying a second picture in MPF, as many phones write (not an animation)."""
+    frames = [face_image(0), face_image(0, size=400)]
+    out = io.BytesIO()
+    frames[0].save(out, "MPO", save_all=True, append_images=frames[1:])
+    return out.getvalue()

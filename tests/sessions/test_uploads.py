@@ -176,6 +176,12 @@ def test_an_accepted_photo_is_oriented_stripped_and_reencoded(client, collecting
     assert b"CameraMaker" not in kept and b"secret note" not in kept
 
 
+def test_a_phone_jpeg_with_an_extra_mpf_picture_is_accepted(client, collecting_session):
+    data = images.phone_jpeg_with_extra_picture()
+    result = upload(client, collecting_session, ("IMG_1.jpg", data), json=True).json()
+    assert result["results"][0]["accepted"], result
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF"])
 def test_png_webp_and_heic_are_accepted(client, collecting_session, fmt):
     data = images.encode(images.face_image(0), fmt)
@@ -192,6 +198,7 @@ BAD_FILES = {
     "cmyk": (images.cmyk_jpeg, "CMYK"),
     "sixteen_bit": (images.png16, "16-bit"),
     "animated": (images.animated_webp, "Animated images"),
+    "animated_png": (images.apng, "Animated images"),
     "gif_named_jpg": (images.animated_gif_named_jpg, "not a photo we can read"),
     "svg_named_jpg": (lambda: images.SVG, "not a photo we can read"),
     "html_named_jpg": (lambda: images.HTML, "not a photo we can read"),
