@@ -238,10 +238,11 @@ class Visit:
         target = os.environ.get("PICTUREUS_SCREENSHOTS")
         if not target:
             return
-        path = urlsplit(self.page.url).path.strip("/").replace("/", "_") or "root"
+        path = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "session", urlsplit(self.page.url).path)
+        name = _safe_name(path.strip("/").replace("/", "-")) or "root"
         folder = ROOT / target
         folder.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(folder / f"{path}.png"), full_page=True)
+        self.page.screenshot(path=str(folder / f"{name}.png"))
 
     def unchecked_pages(self) -> list[str]:
         return [u for u in dict.fromkeys(self._navigated) if u not in self._checked]
