@@ -146,7 +146,7 @@ def _seed_gallery(*, user, plan, styles):
     from django.utils import timezone
     from PIL import Image
 
-    from generation.models import Portrait
+    from generation.models import GenerationJob, Portrait
     from sessions_app.models import PhotoSession
 
     photo_session = PhotoSession.objects.create(
@@ -159,11 +159,18 @@ def _seed_gallery(*, user, plan, styles):
         state_changed_at=timezone.now(),
     )
     photo_session.styles.set(styles)
+    # The gallery shows what a finished generation job made.
+    job = GenerationJob.objects.create(
+        photo_session=photo_session,
+        kind=GenerationJob.Kind.GENERATION,
+        state=GenerationJob.State.SUCCEEDED,
+    )
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (200, 160, 120)).save(buffer, "WEBP")
     for i in range(100):
         portrait = Portrait(
             photo_session=photo_session,
+            job=job,
             style=styles[i % len(styles)],
             index=i // len(styles),
             seed=i,
