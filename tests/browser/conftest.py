@@ -3,11 +3,10 @@ the whole run, a checked tab per customer or operator, screenshots when a step f
 
 import io
 import os
-import subprocess
 
 import pytest
 
-from .checks import ROOT, Visit, validate_html
+from .checks import Visit, validate_html
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls the tests make
 # between browser steps are still plain synchronous code.
@@ -33,31 +32,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _korean_from_parts(tmp_path_factory):
-    """PICTUREUS_LOCALE_PARTS=1 reads Korean from locale/parts/*.ko.po as well as django.po.
-
-    The parts are merged into django.po centrally; this lets a developer check Korean pages
-    before that merge. Without it the tests read the real catalogue, as CI does.
-    """
-    if os.environ.get("PICTUREUS_LOCALE_PARTS") != "1":
-        yield
-        return
-    from django.conf import settings
-    from django.test import override_settings
-
-    root = tmp_path_factory.mktemp("locale")
-    folder = root / "ko" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    sources = [*sorted((ROOT / "locale" / "parts").glob("*.ko.po"))]
-    sources.append(ROOT / "locale" / "ko" / "LC_MESSAGES" / "django.po")
-    merged = folder / "django.po"
-    subprocess.run(["msgcat", "--use-first", "-o", str(merged), *map(str, sources)], check=True)
-    subprocess.run(["msgfmt", "-o", str(folder / "django.mo"), str(merged)], check=True)
-    with override_settings(LOCALE_PATHS=[root, *settings.LOCALE_PATHS]):
-        yield
 
 
 @pytest.fixture(scope="session")
