@@ -155,3 +155,11 @@ def test_no_inline_scripts_or_styles(client, catalogue):
     for path in ["/en/", "/ko/privacy/", "/en/support/", "/en/accounts/signup/"]:
         body = client.get(path).content.decode()
         assert "<script>" not in body and "<style" not in body and "style=" not in body
+
+
+def test_back_office_allows_inline_styles_but_never_inline_scripts(admin_client):
+    admin_policy = admin_client.get("/en/backoffice/")["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in admin_policy
+    assert "script-src 'self';" in admin_policy
+    site_policy = admin_client.get("/en/")["Content-Security-Policy"]
+    assert "unsafe-inline" not in site_policy
