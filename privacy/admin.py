@@ -82,7 +82,7 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Processor)
 class ProcessorAdmin(admin.ModelAdmin):
-    list_display = ("name", "location", "transfer_safeguard_en", "active", "order")
+    list_display = ("name", "location_en", "transfer_safeguard_en", "active", "order")
     list_editable = ("active", "order")
 
 

@@ -255,6 +255,21 @@ class DeletionReceipt(AppendOnlyModel):
     def __str__(self):
         return f"{self.what} ({self.get_reason_display()})"
 
+    @property
+    def category_label(self):
+        """The category in the reader's language (receipts also name non-retention kinds)."""
+        labels = {
+            **dict(RetentionPolicy.Category.choices),
+            "account": _("Account"),
+            "agent_authority": _("Authorised agent's document"),
+        }
+        return labels.get(self.category, self.category)
+
+    @property
+    def item_name(self):
+        """The deleted file's name, or the record's description, without the content."""
+        return self.what.removeprefix("file ")
+
     def compute_hash(self) -> str:
         """The entry's hash over its content-free fields and the previous entry's hash."""
         payload = "|".join(
@@ -554,7 +569,8 @@ class Processor(models.Model):
     name = models.CharField(_("name"), max_length=120)
     purpose_en = models.CharField(_("purpose (English)"), max_length=200)
     purpose_ko = models.CharField(_("purpose (Korean)"), max_length=200)
-    location = models.CharField(_("location"), max_length=120)
+    location_en = models.CharField(_("location (English)"), max_length=120)
+    location_ko = models.CharField(_("location (Korean)"), max_length=120, blank=True)
     transfer_safeguard_en = models.CharField(
         _("transfer safeguard (English)"),
         max_length=200,
@@ -583,3 +599,7 @@ class Processor(models.Model):
     @property
     def transfer_safeguard(self):
         return self._translated("transfer_safeguard")
+
+    @property
+    def location(self):
+        return self._translated("location")

@@ -63,6 +63,15 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request through LocaleMiddleware leaves its language active in the thread.
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # --- a real Celery worker -------------------------------------------------------------------
 
 

@@ -71,15 +71,16 @@ def test_a_bad_cookie_choice_changes_nothing(client):
 def test_the_policy_page_lists_processors_with_their_transfer_safeguards(client, lang, safeguard):
     Processor.objects.create(
         name="Inference Cloud Ltd", purpose_en="GPU time", purpose_ko="GPU 연산",
-        location="Japan", transfer_safeguard_en="Adequacy decision",
+        location_en="Japan", location_ko="일본", transfer_safeguard_en="Adequacy decision",
         transfer_safeguard_ko="적정성 결정",
     )  # fmt: skip
     Processor.objects.create(
-        name="Retired Vendor", purpose_en="x", purpose_ko="x", location="x",
+        name="Retired Vendor", purpose_en="x", purpose_ko="x", location_en="x",
         transfer_safeguard_en="x", transfer_safeguard_ko="x", active=False,
     )  # fmt: skip
     page = client.get(f"/{lang}/privacy/").content.decode()
-    assert "Stripe" in page and "Inference Cloud Ltd" in page and "Japan" in page
+    assert "Stripe" in page and "Inference Cloud Ltd" in page
+    assert ("Japan" if lang == "en" else "일본") in page
     assert safeguard in page
     assert ("Adequacy decision" if lang == "en" else "적정성 결정") in page
     assert "Retired Vendor" not in page
