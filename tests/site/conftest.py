@@ -14,12 +14,3 @@ def catalogue(db):
     from django.core.management import call_command
 
     call_command("load_demo", stdout=io.StringIO())
-
-
-# The browser journeys' fixtures (one Chromium, checked tabs), for tests/site/test_browser.py.
-from tests.browser.conftest import (  # noqa: E402, F401
-    chromium,
-    language,
-    open_visit,
-    pytest_runtest_makereport,
-)
