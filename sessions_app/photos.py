@@ -6,9 +6,11 @@ inferred traits (P23).
 """
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass, field
 
+import cv2
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -197,7 +199,6 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 def phash(grey) -> str:
     """64-bit DCT perceptual hash of a greyscale numpy image, as 16 hex digits."""
-    import cv2
     import numpy as np
 
     small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -210,16 +211,17 @@ def hash_distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-_cascade = None
+# One classifier per thread: OpenCV's CascadeClassifier is not safe to share between threads,
+# and a threaded server checks several uploads at once.
+_detectors = threading.local()
 
 
 def _face_detector():
-    global _cascade
-    if _cascade is None:
-        import cv2
-
-        _cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt.xml")
-    return _cascade
+    cascade = getattr(_detectors, "cascade", None)
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt.xml")
+        _detectors.cascade = cascade
+    return cascade
 
 
 def _small_copy(image: Image.Image) -> Image.Image:
@@ -233,7 +235,6 @@ def _small_copy(image: Image.Image) -> Image.Image:
 
 def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple[list[int], float, str]:
     """Face box (in the photo's pixels), sharpness of the face, perceptual hash."""
-    import cv2
     import numpy as np
 
     scale = min(1.0, CHECK_LONG_SIDE / max(small.size))

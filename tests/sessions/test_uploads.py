@@ -387,3 +387,16 @@ def test_s3_private_storage_keeps_photos_private(client, collecting_session, s3_
     client.post(f"/en/sessions/{collecting_session.public_id}/photos/{photo.pk}/delete/")
     listing = s3_private_storage.client.list_objects_v2(Bucket=s3_private_storage.name)
     assert listing.get("KeyCount", 0) == 0
+
+
+def test_photos_checked_at_the_same_time_in_several_threads_all_get_a_verdict():
+    # A threaded server checks several uploads of one customer at once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sessions_app.photos import photo_process
+    from tests.sessions.images import face_jpeg
+
+    photos = [face_jpeg(n) for n in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(photo_process, photos))
+    assert all(len(result.face_box) == 4 for result in results)
