@@ -5,10 +5,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from pictureus.storage import private_storage
+from sessions_app.models import TranslatedFieldsMixin
 
 
 class PolicyVersion(models.Model):
@@ -563,7 +563,7 @@ class RetentionReminder(models.Model):
         return f"reminder for {self.photo_session_id}"
 
 
-class Processor(models.Model):
+class Processor(TranslatedFieldsMixin, models.Model):
     """A processor (subprocessor) handling personal data for us, with its transfer safeguard."""
 
     name = models.CharField(_("name"), max_length=120)
@@ -588,18 +588,14 @@ class Processor(models.Model):
     def __str__(self):
         return self.name
 
-    def _translated(self, field):
-        lang = (get_language() or "en")[:2]
-        return getattr(self, f"{field}_{lang}", "") or getattr(self, f"{field}_en")
-
     @property
     def purpose(self):
-        return self._translated("purpose")
+        return self.translated("purpose")
 
     @property
     def transfer_safeguard(self):
-        return self._translated("transfer_safeguard")
+        return self.translated("transfer_safeguard")
 
     @property
     def location(self):
-        return self._translated("location")
+        return self.translated("location")
