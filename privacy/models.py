@@ -265,11 +265,6 @@ class DeletionReceipt(AppendOnlyModel):
         }
         return labels.get(self.category, self.category)
 
-    @property
-    def item_name(self):
-        """The deleted file's name, or the record's description, without the content."""
-        return self.what.removeprefix("file ")
-
     def compute_hash(self) -> str:
         """The entry's hash over its content-free fields and the previous entry's hash."""
         payload = "|".join(

@@ -23,6 +23,11 @@ def test_brand_names_formats_and_acronyms_are_allowed():
     assert untranslated_lines("PictureUs · LoRA · JPEG, PNG, HEIC · 12,000 KRW · ZIP") == []
 
 
+def test_hex_digests_are_data_but_words_beside_them_are_not():
+    assert untranslated_lines("원본 사진\t동의 철회\teb795ca9b711a6c2…") == []
+    assert untranslated_lines("receipt eb795ca9b711a6c2") == ["receipt eb795ca9b711a6c2"]
+
+
 def test_the_html_checker_reports_errors_with_their_page():
     errors = validate_html([("http://x/good", GOOD), ("http://x/bad", BAD)])
     assert errors

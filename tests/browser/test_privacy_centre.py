@@ -20,13 +20,6 @@ pytestmark = [
 ]
 
 
-# English only for now: the Korean page shows the deletion receipts' labels ("originals",
-# "file") in English, which the untranslated-text check rightly refuses.
-@pytest.fixture(params=["en"])
-def language(request):
-    return request.param
-
-
 PASSWORD = "pw-Customer-123"
 
 
