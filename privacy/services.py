@@ -1319,21 +1319,12 @@ def gpc_record(*, request, browser_id: str) -> None:
     """Record a sale/sharing opt-out for the browser and the signed-in account (P15)."""
     user = _real_user(getattr(request, "user", None))
     purpose = ConsentRecord.Purpose.SALE_SHARING
-    latest_browser = consent_latest(purpose=purpose, browser_id=browser_id)
-    if latest_browser is None or latest_browser.granted:
-        consent_record(
-            user=None,
-            purpose=purpose,
-            granted=False,
-            method=ConsentRecord.Method.GPC,
-            request=request,
-            browser_id=browser_id,
-        )
-    if user is not None:
-        latest_user = consent_latest(user=user, purpose=purpose)
-        if latest_user is None or latest_user.granted:
+    subjects = [{"browser_id": browser_id}] + ([{"user": user}] if user is not None else [])
+    for subject in subjects:
+        latest = consent_latest(purpose=purpose, **subject)
+        if latest is None or latest.granted:
             consent_record(
-                user=user,
+                user=subject.get("user"),
                 purpose=purpose,
                 granted=False,
                 method=ConsentRecord.Method.GPC,
