@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import SupportRequest, User
@@ -86,7 +85,3 @@ class SupportForm(forms.ModelForm):
         if len(message) < 10:
             raise forms.ValidationError(_("Please tell us a little more (at least 10 characters)."))
         return message
-
-
-def minimum_age_for(region):
-    return settings.MINIMUM_AGE_BY_REGION.get(region, settings.MINIMUM_AGE_DEFAULT)

@@ -39,7 +39,7 @@ def database_from_url(url):
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
         # sqlite:///relative.db has path "/relative.db"; sqlite:////abs.db has "//abs.db".
-        name = path[1:] if not path.startswith("//") else path[1:]
+        name = path[1:]
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name or str(DATA_DIR / "db.sqlite3"),
