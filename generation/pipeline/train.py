@@ -86,6 +86,10 @@ def images_to_tensor(images: list[Image.Image]) -> torch.Tensor:
 def encode_cache(base: BaseModel, pixels: torch.Tensor, config: TrainingConfig) -> dict:
     """VAE latents of every photo and the prompt's embedding: the cache training reuses."""
     vae = base.vae
+    # SDXL's VAE overflows in float16 (NaN latents); like the pipeline, encode in float32.
+    upcast = vae.dtype == torch.float16 and vae.config.get("force_upcast", False)
+    if upcast:
+        vae.to(torch.float32)
     latents = []
     # One photo at a time: the cache never needs more memory than a training step does.
     for i in range(len(pixels)):
@@ -93,6 +97,8 @@ def encode_cache(base: BaseModel, pixels: torch.Tensor, config: TrainingConfig) 
         dist = vae.encode(chunk).latent_dist
         # The mean, not a sample: the cache is deterministic, so a resumed run sees the same data.
         latents.append(dist.mean * vae.config.scaling_factor)
+    if upcast:
+        vae.to(torch.float16)
     embeds, extra = base.encode_prompt(config.prompt, config.resolution)
     cache = {"latents": torch.cat(latents).float().cpu(), "embeds": embeds.float().cpu()}
     for key, value in extra.items():
