@@ -13,6 +13,11 @@ PIPELINE_FAMILIES = {
     "StableDiffusionPipeline": "sd",
     "StableDiffusionXLPipeline": "sdxl",
 }
+# The folders a diffusers pipeline of each family cannot load without.
+COMPONENTS = {
+    "sd": ("unet", "vae", "text_encoder", "tokenizer"),
+    "sdxl": ("unet", "vae", "text_encoder", "tokenizer", "text_encoder_2", "tokenizer_2"),
+}
 
 
 class BaseModelError(Exception):
@@ -37,6 +42,14 @@ def safetensors_keys(path: Path) -> list[str]:
     return [key for key in header if key != "__metadata__"]
 
 
+def pipeline_class_name(index: Path, value: str) -> str:
+    """The pipeline class a diffusers model_index.json names ("" when it names none)."""
+    try:
+        return json.loads(index.read_text()).get("_class_name", "")
+    except ValueError as exc:
+        raise BaseModelError(f"PICTUREUS_BASE_MODEL={value}: unreadable {index}") from exc
+
+
 def inspect_base_model(value: str) -> dict:
     """Describe the base model at `value` ({"family", "format", "path"}); BaseModelError if not."""
     if not value:
@@ -52,23 +65,14 @@ def inspect_base_model(value: str) -> dict:
                 f"PICTUREUS_BASE_MODEL={value}: a folder without model_index.json "
                 f"(found: {found}); expected a diffusers Stable Diffusion folder"
             )
-        try:
-            class_name = json.loads(index.read_text()).get("_class_name", "")
-        except ValueError as exc:
-            raise BaseModelError(
-                f"PICTUREUS_BASE_MODEL={value}: unreadable model_index.json"
-            ) from exc
+        class_name = pipeline_class_name(index, value)
         family = PIPELINE_FAMILIES.get(class_name)
         if family is None:
             raise BaseModelError(
                 f"PICTUREUS_BASE_MODEL={value}: found a {class_name or 'unnamed'} pipeline; "
                 f"supported: {', '.join(PIPELINE_FAMILIES)}"
             )
-        missing = [
-            name
-            for name in ("unet", "vae", "text_encoder", "tokenizer")
-            if not (path / name).is_dir()
-        ]
+        missing = [name for name in COMPONENTS[family] if not (path / name).is_dir()]
         if missing:
             raise BaseModelError(
                 f"PICTUREUS_BASE_MODEL={value}: a {class_name} folder missing {', '.join(missing)}"
@@ -92,6 +96,21 @@ def inspect_base_model(value: str) -> dict:
         )
     if not any(key.startswith("model.diffusion_model.") for key in keys):
         raise BaseModelError(f"PICTUREUS_BASE_MODEL={value}: found a checkpoint without a UNet")
+    # The loader builds every component from these configs, then fills in the file's weights;
+    # without them diffusers would try to download some from the Hub.
+    configs = path.parent / "model_index.json"
+    if not configs.is_file():
+        raise BaseModelError(
+            f"PICTUREUS_BASE_MODEL={value}: a single-file {family} checkpoint without a diffusers "
+            f"config folder next to it (no {configs}); put the file in a folder with the base "
+            "model's model_index.json, component configs, scheduler and tokenizers"
+        )
+    class_name = pipeline_class_name(configs, value)
+    if PIPELINE_FAMILIES.get(class_name) != family:
+        raise BaseModelError(
+            f"PICTUREUS_BASE_MODEL={value}: an {family} checkpoint, but the diffusers config "
+            f"folder next to it is for a {class_name or 'unnamed'} pipeline"
+        )
     return {"family": family, "format": "single_file", "path": str(path)}
 
 

@@ -76,16 +76,15 @@ class BaseModel:
             if info["format"] == "diffusers":
                 pipe = klass.from_pretrained(info["path"], **kwargs)
             else:
+                # The diffusers folder next to the file (inspect_base_model requires one) supplies
+                # configs and tokenizers offline.
                 path = Path(info["path"])
-                # A diffusers folder next to the file supplies configs and tokenizers offline.
-                if (path.parent / "model_index.json").is_file():
-                    kwargs["config"] = str(path.parent)
-                pipe = klass.from_single_file(str(path), **kwargs)
+                pipe = klass.from_single_file(str(path), config=str(path.parent), **kwargs)
         except (OSError, ValueError) as exc:
             raise BaseModelError(
                 f"PICTUREUS_BASE_MODEL={value}: could not be loaded offline ({exc}). For a "
-                "single-file checkpoint, put a diffusers folder with its configs and tokenizer "
-                "next to it, or convert it to a diffusers folder."
+                "single-file checkpoint, check that the diffusers configs next to it are those "
+                "of its base model."
             ) from exc
         pipe.set_progress_bar_config(disable=True)
         # PyTorch's scaled-dot-product attention (flash / memory-efficient kernels on a GPU).
