@@ -52,6 +52,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "created_at",
         "started_at",
         "heartbeat_at",
+        "enqueued_at",
         "finished_at",
     ]
     inlines = [TrainingArtifactInline]

@@ -68,6 +68,9 @@ class GenerationJob(models.Model):
         help_text=_("A running job that stays silent too long is requeued or failed."),
     )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When its task message was last sent (or, for a retry after a delay, is due): a queued job
+    # the workers have passed over since then lost its message and is sent again.
+    enqueued_at = models.DateTimeField(_("sent to the queue at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("generation job")

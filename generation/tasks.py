@@ -51,7 +51,7 @@ def _run(task, job_id: int, body) -> None:
             countdown = settings.PICTUREUS_RETRY_BACKOFF_SECONDS * 2**task.request.retries
             countdown += random.uniform(0, countdown / 4)
             logger.warning("job %s: %s; retry in %.0fs", job_id, error, countdown)
-            services.job_requeue_after_error(job_id=job_id, error=error)
+            services.job_requeue_after_error(job_id=job_id, error=error, retry_in=countdown)
             raise task.retry(exc=exc, countdown=countdown) from exc
         logger.exception("job %s failed for good", job_id)
         services.job_fail_and_refund(job_id=job_id, error=error)
@@ -174,9 +174,16 @@ def _generate(job: GenerationJob) -> None:
 
 # Named outside "generation.tasks.*" so it runs on the default queue, not behind GPU work.
 @shared_task(name="generation.maintenance.jobs_stale_check")
-def jobs_stale_check(stale_after_seconds: int | None = None) -> dict:
-    """Requeue running jobs whose worker stopped reporting, or fail them at the limit."""
+def jobs_stale_check(
+    stale_after_seconds: int | None = None, lost_after_seconds: int | None = None
+) -> dict:
+    """Requeue running jobs whose worker stopped reporting, or fail them at the limit; send
+    queued jobs whose message was lost again."""
     from datetime import timedelta
 
-    stale_after = None if stale_after_seconds is None else timedelta(seconds=stale_after_seconds)
-    return services.jobs_stale_check(stale_after=stale_after)
+    def seconds(value):
+        return None if value is None else timedelta(seconds=value)
+
+    return services.jobs_stale_check(
+        stale_after=seconds(stale_after_seconds), lost_after=seconds(lost_after_seconds)
+    )
