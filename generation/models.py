@@ -205,6 +205,8 @@ class Portrait(models.Model):
     sha256 = models.CharField(_("content hash"), max_length=64, blank=True)
     favourite = models.BooleanField(_("favourite"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Moves with every save, favourites included: the gallery's cached page keys on it.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("portrait")

@@ -18,6 +18,7 @@ from django.db.models import Avg, Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from privacy import services as privacy_services
 from privacy.models import DeletionReceipt, RetentionPolicy
@@ -28,6 +29,15 @@ from .models import GenerationJob, Portrait, TrainingArtifact
 logger = logging.getLogger(__name__)
 
 State = PhotoSession.State
+
+# Why a job moved its session, kept in English in the session's history with the job's number
+# ("job failed #12") and shown in the reader's language in the back office.
+JOB_STARTED = {
+    GenerationJob.Kind.TRAINING: gettext_noop("training started"),
+    GenerationJob.Kind.GENERATION: gettext_noop("generation started"),
+}
+JOB_FAILED = gettext_noop("job failed")
+GENERATION_DONE = gettext_noop("generation done")
 # A running job that reports no progress for this long is treated as lost (worker killed).
 STALE_AFTER = timedelta(minutes=15)
 # A queued job sent this long ago that the workers have passed over lost its task message.
@@ -276,7 +286,7 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
     }
     target = session_states.get(job.kind)
     if target and photo_session.state != target:
-        _session_transition(photo_session, target, cause=f"{job.kind} job {job.pk} started")
+        _session_transition(photo_session, target, cause=f"{JOB_STARTED[job.kind]} #{job.pk}")
     now = timezone.now()
     job.state = GenerationJob.State.RUNNING
     job.attempts += 1
@@ -389,7 +399,7 @@ def job_fail_and_refund(*, job_id: int, error: str, actor=None) -> GenerationJob
         return job
     if photo_session.state in (State.REFUNDED, State.FAILED):
         return job
-    _session_transition(photo_session, State.FAILED, cause=f"job {job.pk} failed", actor=actor)
+    _session_transition(photo_session, State.FAILED, cause=f"{JOB_FAILED} #{job.pk}", actor=actor)
     photo_session.failure_reason = error[:2000]
     photo_session.save(update_fields=["failure_reason"])
     try:
@@ -664,7 +674,7 @@ def portrait_store(*, portrait: Portrait, png: bytes, preview_webp: bytes, size)
     portrait.preview.save(f"{portrait.pk}.webp", ContentFile(preview_webp), save=False)
     portrait.width, portrait.height = size
     portrait.sha256 = hashlib.sha256(png).hexdigest()
-    portrait.save(update_fields=["image", "preview", "width", "height", "sha256"])
+    portrait.save(update_fields=["image", "preview", "width", "height", "sha256", "updated_at"])
     return portrait
 
 
@@ -684,7 +694,7 @@ def generation_finish(*, job_id: int) -> None:
         ):
             _portrait_erase(portrait=old, reason=Reason.REQUEST)
         return
-    _session_transition(photo_session, State.DELIVERED, cause=f"generation job {job.pk} done")
+    _session_transition(photo_session, State.DELIVERED, cause=f"{GENERATION_DONE} #{job.pk}")
     transaction.on_commit(lambda: _email_customer(photo_session.pk, "ready"))
 
 
@@ -705,7 +715,7 @@ def gallery_portraits(*, photo_session: PhotoSession):
 @transaction.atomic
 def portrait_favourite_set(*, portrait: Portrait, favourite: bool) -> Portrait:
     portrait.favourite = favourite
-    portrait.save(update_fields=["favourite"])
+    portrait.save(update_fields=["favourite", "updated_at"])
     return portrait
 
 

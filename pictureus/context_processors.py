@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.urls import translate_url
 
+from .pagecache import csrf_placeholder
+
 
 def site(request):
     """The language switcher's links (same page, other language) and site-wide flags."""
@@ -12,4 +14,5 @@ def site(request):
         "payment_backend": settings.PAYMENT_BACKEND,
         "uses_tiny_model": not settings.PICTUREUS_BASE_MODEL,
         "privacy_contact_email": settings.PRIVACY_CONTACT_EMAIL,
+        **csrf_placeholder(request),
     }

@@ -54,6 +54,11 @@ def database_from_url(url):
         }
     if parsed.scheme in ("postgres", "postgresql", "pgsql"):
         options = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        # Only pictureus.db.prepared_cursor prepares statements (Django's cursors bind in the
+        # client): after psycopg's default of 5 runs, or never with ?prepare_threshold=none
+        # (behind a pooler in transaction mode).
+        threshold = options.get("prepare_threshold", "5")
+        options["prepare_threshold"] = None if threshold.lower() == "none" else int(threshold)
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
@@ -83,6 +88,8 @@ REQUIRED_IN_PRODUCTION = [
     "ALLOWED_HOSTS",
     "DATABASE_URL",
     "CELERY_BROKER_URL",
+    # The cache every web process shares: cached pages, sessions, rate limits.
+    "REDIS_URL",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
     "DEFAULT_FROM_EMAIL",
@@ -113,6 +120,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_celery_beat",
+    "pictureus",
     "accounts",
     "sessions_app",
     "privacy",
@@ -159,8 +167,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -267,7 +275,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5_242_880
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "pictureus.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -341,6 +349,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Signed-in pages read the session from the cache; the database keeps it through evictions.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

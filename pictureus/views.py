@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from pictureus.pagecache import page_cached
 from privacy.models import PolicyVersion
 from sessions_app.models import Plan, StylePack
 from sessions_app.templatetags.money import currency_for_language
@@ -62,6 +63,7 @@ def _samples():
     return [{"src": src, "name": name, "alt": alt} for src, name, alt in SAMPLES]
 
 
+@page_cached
 def home(request):
     return render(
         request,
@@ -74,22 +76,27 @@ def home(request):
     )
 
 
+@page_cached
 def how_it_works(request):
     return render(request, "pages/how_it_works.html")
 
 
+@page_cached
 def features(request):
     return render(request, "pages/features.html", {"samples": _samples()})
 
 
+@page_cached
 def faq(request):
     return render(request, "pages/faq.html")
 
 
+@page_cached
 def pricing(request):
     return render(request, "pages/pricing.html", {"plans": _plans_with_prices()})
 
 
+@page_cached
 def terms(request):
     return render(
         request,

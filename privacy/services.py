@@ -24,6 +24,7 @@ from django.db import connection, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from .models import (
     AuditEvent,
@@ -652,7 +653,7 @@ def retention_sweep(*, now=None, dry_run: bool = False, batch_size: int = 100) -
                 )
                 result["originals_sessions"].append(str(ps.public_id))
                 if ps.state == S.DELIVERED:
-                    _transition(ps, S.ORIGINALS_DELETED, "retention")
+                    _transition(ps, S.ORIGINALS_DELETED, gettext_noop("retention"))
                 else:
                     PhotoSession.objects.filter(pk=ps.pk).update(originals_deleted_at=now)
         last_id = 0
@@ -667,7 +668,7 @@ def retention_sweep(*, now=None, dry_run: bool = False, batch_size: int = 100) -
                 )
                 result["gallery_sessions"].append(str(ps.public_id))
                 ps.refresh_from_db()
-                _transition(ps, S.EXPIRED, "retention")
+                _transition(ps, S.EXPIRED, gettext_noop("retention"))
     export_days = _policy_days(RetentionPolicy.Category.EXPORTS)
     if export_days is not None:
         old = DataExport.objects.filter(

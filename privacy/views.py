@@ -9,6 +9,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pictureus.pagecache import page_cached
+
 from . import services
 from .forms import (
     AgentRequestForm,
@@ -41,6 +43,7 @@ def _own_session(user, public_id):
     return get_object_or_404(PhotoSession, public_id=public_id, user=user)
 
 
+@page_cached
 def policy(request):
     return render(
         request,

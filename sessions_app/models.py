@@ -2,9 +2,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from pictureus.db import prepared_cursor
 from pictureus.storage import private_storage
 
 
@@ -39,7 +40,7 @@ class Plan(TranslatedFieldsMixin, models.Model):
         ordering = ["order", "id"]
 
     def __str__(self):
-        return self.name_en
+        return self.name
 
     @property
     def name(self):
@@ -106,7 +107,7 @@ class StylePack(TranslatedFieldsMixin, models.Model):
         ordering = ["order", "id"]
 
     def __str__(self):
-        return self.name_en
+        return self.name
 
     @property
     def name(self):
@@ -170,6 +171,21 @@ class PhotoSession(models.Model):
     def __str__(self):
         return f"{self.plan} · {self.user} · {self.get_state_display()}"
 
+    @classmethod
+    def list_version(cls, user) -> tuple:
+        """How many sessions the customer has and when one last changed (states move by save()).
+
+        Plain SQL, planned once per connection: the dashboard asks on every view, and building
+        the ORM's aggregate costs several times what running it does.
+        """
+        table = cls._meta.db_table
+        with prepared_cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*), MAX(updated_at) FROM {table} WHERE user_id = %s",  # noqa: S608
+                [user.pk],
+            )
+            return cursor.fetchone()
+
 
 class SessionTransition(models.Model):
     """The record of one state change: from, to, why, who, when."""
@@ -177,8 +193,11 @@ class SessionTransition(models.Model):
     photo_session = models.ForeignKey(
         PhotoSession, on_delete=models.CASCADE, related_name="transitions"
     )
-    from_state = models.CharField(_("from"), max_length=20, blank=True)
-    to_state = models.CharField(_("to"), max_length=20)
+    from_state = models.CharField(
+        _("from"), max_length=20, blank=True, choices=PhotoSession.State.choices
+    )
+    to_state = models.CharField(_("to"), max_length=20, choices=PhotoSession.State.choices)
+    # Kept as written (system causes in English, "job failed #12"); cause_display translates.
     cause = models.CharField(_("cause"), max_length=200)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -191,7 +210,16 @@ class SessionTransition(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.from_state or '-'} → {self.to_state}: {self.cause}"
+        return f"{self.get_from_state_display() or '-'} → {self.get_to_state_display()}"
+
+    @property
+    def cause_display(self) -> str:
+        """The cause in the reader's language: system causes are in the catalogue; a job's
+        number ("#12") stays; what a person typed (a refund reason) is shown as typed."""
+        text, hash_sign, number = self.cause.rpartition(" #")
+        if hash_sign and number.isdigit():
+            return f"{gettext(text)} #{number}"
+        return gettext(self.cause)
 
 
 def source_photo_path(instance, filename):
@@ -269,7 +297,12 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"order {self.pk} · {self.amount} {self.currency} · {self.status}"
+        return _("order %(number)s · %(amount)s %(currency)s · %(status)s") % {
+            "number": self.pk,
+            "amount": self.amount,
+            "currency": self.currency.upper(),
+            "status": self.get_status_display(),
+        }
 
     @property
     def refundable(self):

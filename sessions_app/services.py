@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from privacy.services import audit_log
 
@@ -104,7 +105,7 @@ def session_create(*, user, plan, styles, currency: str) -> PhotoSession:
     )
     photo_session.styles.set(styles)
     SessionTransition.objects.create(
-        photo_session=photo_session, to_state=S.DRAFT, cause="created", actor=user
+        photo_session=photo_session, to_state=S.DRAFT, cause=gettext_noop("created"), actor=user
     )
     return photo_session
 
@@ -151,7 +152,7 @@ def order_checkout_start(
             session_transition(
                 photo_session=locked,
                 to_state=S.AWAITING_PAYMENT,
-                cause="checkout started",
+                cause=gettext_noop("checkout started"),
                 actor=actor,
             )
         order = existing or Order.objects.create(
@@ -263,7 +264,9 @@ def _checkout_completed(data_object: dict) -> str:
     order.save(update_fields=["status", "paid_at", "payment_intent_id"])
     if already_paid or photo_session.state != S.AWAITING_PAYMENT:
         return "second payment"
-    session_transition(photo_session=photo_session, to_state=S.PAID, cause="payment received")
+    session_transition(
+        photo_session=photo_session, to_state=S.PAID, cause=gettext_noop("payment received")
+    )
     audit_log(action="session.paid", subject=photo_session.user, obj=photo_session)
     return "paid"
 
@@ -462,7 +465,7 @@ def session_consent_give(
             session_transition(
                 photo_session=photo_session,
                 to_state=S.COLLECTING_PHOTOS,
-                cause="face-photo consent given",
+                cause=gettext_noop("face-photo consent given"),
                 actor=user,
             )
     return photo_session
@@ -521,7 +524,10 @@ def session_submit(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
         ) or processing_restricted(user=locked.user):
             raise InvalidTransition("no current face-photo consent")
         session_transition(
-            photo_session=locked, to_state=S.QUEUED, cause="submitted by customer", actor=actor
+            photo_session=locked,
+            to_state=S.QUEUED,
+            cause=gettext_noop("submitted by customer"),
+            actor=actor,
         )
         from generation.services import session_start
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pictureus.pagecache import cached_page
 from privacy.models import ConsentRecord
 from privacy.services import consent_is_current, processing_restricted
 
@@ -36,8 +37,11 @@ def session_for(request, public_id) -> PhotoSession:
 
 @login_required
 def dashboard(request):
-    sessions = PhotoSession.objects.filter(user=request.user).select_related("plan")
-    return render(request, "sessions_app/dashboard.html", {"sessions": sessions})
+    def page():
+        sessions = PhotoSession.objects.filter(user=request.user).select_related("plan")
+        return render(request, "sessions_app/dashboard.html", {"sessions": sessions})
+
+    return cached_page(request, page, version=PhotoSession.list_version(request.user))
 
 
 @login_required

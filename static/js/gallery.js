@@ -24,7 +24,9 @@
           .then(function (data) {
             input.value = data.favourite ? "0" : "1";
             button.setAttribute("aria-pressed", data.favourite ? "true" : "false");
-            button.textContent = data.favourite ? button.dataset.labelOn : button.dataset.labelOff;
+            // The grid holds both labels once, in the page's language.
+            var labels = form.closest("[data-label-on]").dataset;
+            button.textContent = data.favourite ? labels.labelOn : labels.labelOff;
           })
           .catch(function () {
             form.submit();

@@ -5,6 +5,8 @@ import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from tests.conftest import start_worker
@@ -94,9 +96,11 @@ def test_the_zip_streams_every_deliverable_to_the_owner_only(client, alice, bob,
     assert client.get(f"/en/studio/{delivered.public_id}/download.zip").status_code == 404
 
 
-def test_bob_gets_nothing_of_alices_studio(client, bob, delivered):
+def test_bob_gets_nothing_of_alices_studio(client, alice, bob, delivered):
     portrait = delivered.portraits.first()
     base = f"/en/studio/{delivered.public_id}"
+    client.force_login(alice)
+    assert client.get(f"{base}/").status_code == 200  # now in the cache: still not Bob's
     client.force_login(bob)
     for url in [
         f"{base}/",
@@ -148,6 +152,36 @@ def test_favourites_are_marked_and_filtered(client, alice, delivered):
     assert not portrait.favourite
 
 
+def test_a_favourite_shows_on_the_next_view_of_the_gallery(client, alice, delivered):
+    portrait = delivered.portraits.first()
+    client.force_login(alice)
+    gallery = f"/en/studio/{delivered.public_id}/"
+    assert client.get(gallery).content.decode().count('aria-pressed="true"') == 0
+    with CaptureQueriesContext(connection) as queries:
+        client.get(gallery)
+    assert len(queries) == 2, "the second view comes from the cache: the user and one check"
+    url = f"{gallery}portraits/{portrait.pk}/favourite/"
+    client.post(url, {"favourite": "1"}, headers={"Accept": "application/json"})
+    assert client.get(gallery).content.decode().count('aria-pressed="true"') == 1
+    client.post(url, {"favourite": "0"}, headers={"Accept": "application/json"})
+    assert client.get(gallery).content.decode().count('aria-pressed="true"') == 0
+
+
+def test_the_gallery_shows_live_progress_while_a_style_is_made_again(client, alice, delivered):
+    from generation.models import GenerationJob
+
+    style = delivered.styles.first()
+    client.force_login(alice)
+    gallery = f"/en/studio/{delivered.public_id}/"
+    assert "gen-progress" not in client.get(gallery).content.decode()
+    client.post(f"{gallery}styles/{style.pk}/regenerate/", follow=True)  # its message shown
+    job = GenerationJob.objects.get(photo_session=delivered, kind="regeneration")
+    GenerationJob.objects.filter(pk=job.pk).update(state="running", progress_done=1)
+    assert 'value="50"' in client.get(gallery).content.decode()
+    GenerationJob.objects.filter(pk=job.pk).update(progress_done=2)
+    assert 'value="100"' in client.get(gallery).content.decode()
+
+
 def test_a_style_can_be_made_again_once(client, alice, delivered):
     style = delivered.styles.first()
     url = f"/en/studio/{delivered.public_id}/styles/{style.pk}/regenerate/"
@@ -184,6 +218,9 @@ def test_a_queued_session_shows_its_place_in_the_queue(client, alice, bob, paid_
     # The session page shows the same panel through the include.
     detail = client.get(f"/en/sessions/{mine.public_id}/").content.decode()
     assert "number 2 in the queue" in detail
+    # Without JavaScript both pages reload themselves; a refresh is only valid in the head.
+    for html in (page, detail):
+        assert html.index('http-equiv="refresh"') < html.index("</head>")
 
 
 def test_a_session_in_the_wrong_state_is_not_started(alice, paid_session):

@@ -15,6 +15,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "pictureus.example",
     "DATABASE_URL": "postgres://pictureus:secret@db.internal:5432/pictureus",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "REDIS_URL": "redis://redis.internal:6379/1",
     "STRIPE_SECRET_KEY": "sk_test_production_like",
     "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
     "DEFAULT_FROM_EMAIL": "PictureUs <hello@pictureus.example>",
