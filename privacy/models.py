@@ -449,7 +449,9 @@ class DataSubjectRequest(models.Model):
         verbose_name=_("customer"),
     )
     email = models.EmailField(_("requester's email"))
-    language = models.CharField(_("language"), max_length=8, default="en")
+    language = models.CharField(
+        _("language"), max_length=8, default="en", choices=settings.LANGUAGES
+    )
     details = models.TextField(_("details"), blank=True, max_length=5000)
     jurisdictions = models.JSONField(_("jurisdictions"), default=list)
     agent_name = models.CharField(_("agent's name"), max_length=120, blank=True)
@@ -561,7 +563,9 @@ class RetentionReminder(models.Model):
 class Processor(TranslatedFieldsMixin, models.Model):
     """A processor (subprocessor) handling personal data for us, with its transfer safeguard."""
 
-    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name"), max_length=120)
+    # Brand names stay as they are; a descriptive name needs its Korean here.
+    name_ko = models.CharField(_("name (Korean)"), max_length=120, blank=True)
     purpose_en = models.CharField(_("purpose (English)"), max_length=200)
     purpose_ko = models.CharField(_("purpose (Korean)"), max_length=200)
     location_en = models.CharField(_("location (English)"), max_length=120)
@@ -578,10 +582,14 @@ class Processor(TranslatedFieldsMixin, models.Model):
     class Meta:
         verbose_name = _("processor")
         verbose_name_plural = _("processors")
-        ordering = ["order", "name"]
+        ordering = ["order", "name_en"]
 
     def __str__(self):
-        return self.name
+        return self.name_en
+
+    @property
+    def name(self):
+        return self.translated("name")
 
     @property
     def purpose(self):

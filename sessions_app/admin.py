@@ -76,8 +76,12 @@ class TransitionInline(admin.TabularInline):
     model = SessionTransition
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_state", "to_state", "cause", "actor"]
+    fields = ["created_at", "from_state", "to_state", "cause_shown", "actor"]
     readonly_fields = fields
+
+    @admin.display(description=_("cause"))
+    def cause_shown(self, obj):
+        return obj.cause_display
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -50,9 +50,10 @@ KOREAN_PAGE_ALLOWED = {
 }
 # Names of several words, taken out before the words are looked at.
 KOREAN_PAGE_ALLOWED_PHRASES = ("Amazon Web Services",)
-# Email addresses, web addresses, file names and hex digests are data, not sentences.
+# Email addresses, web addresses, file names, ids and hex digests are data, not sentences.
 _DATA_TOKEN = re.compile(
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+|https?://\S+|\b[\w-]+\.(jpe?g|png|webp|heic|zip|json|txt)\b"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
     r"|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b",
     re.IGNORECASE,
 )

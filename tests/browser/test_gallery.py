@@ -14,13 +14,12 @@ from sessions_app.models import PhotoSession, Plan, StylePack
 from tests.conftest import make_customer
 
 from .checks import tab_to
+from .steps import log_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-PASSWORD = "pw-Customer-123"
 
 
 def image_bytes(fmt, colour):
@@ -70,12 +69,7 @@ def test_customer_favourites_and_downloads_from_the_gallery(
     open_visit, delivered_session, language
 ):
     visit = open_visit(language)
-    visit.at("log in")
-    page = visit.goto(f"/{language}/accounts/login/")
-    page.locator("[data-cookie-banner] button[value=reject]").click()
-    page.fill("input[name=login]", delivered_session.user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page = visit.submit(page.locator("main form button[type=submit]"))
+    page = log_in(visit, language, delivered_session.user.email)
 
     visit.at("the session")
     page = visit.click(page.locator(f"main a[href$='/{delivered_session.public_id}/']").first)

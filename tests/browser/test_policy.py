@@ -12,13 +12,6 @@ pytestmark = [
 ]
 
 
-# English only for now: the Korean page shows the processors' locations ("United States") and
-# one processor's name in English, which the untranslated-text check rightly refuses.
-@pytest.fixture(params=["en"])
-def language(request):
-    return request.param
-
-
 @pytest.fixture
 def policy(transactional_db):
     # The version the migrations seed, or one like it where an earlier flush removed it.
@@ -30,7 +23,29 @@ def policy(transactional_db):
     )
 
 
-def test_visitor_reads_the_privacy_policy(open_visit, catalogue, policy, language):
+@pytest.fixture
+def processors(transactional_db):
+    """Two of the processors the migrations seed (recreated where an earlier flush removed them):
+    a brand name, and a descriptive name that has its Korean."""
+    from privacy.models import Processor
+
+    common = {"transfer_safeguard_en": "Standard Contractual Clauses"}
+    Processor.objects.get_or_create(
+        name_en="Stripe",
+        defaults={"purpose_en": "Payment processing", "purpose_ko": "결제 처리",
+                  "location_en": "United States", "location_ko": "미국",
+                  "transfer_safeguard_ko": "표준계약조항(SCC)", **common},
+    )  # fmt: skip
+    Processor.objects.get_or_create(
+        name_en="Email delivery provider",
+        defaults={"name_ko": "이메일 발송 업체", "location_en": "European Union",
+                  "purpose_en": "Sending account and service emails", "location_ko": "유럽연합",
+                  "purpose_ko": "계정 및 서비스 이메일 발송",
+                  "transfer_safeguard_ko": "표준계약조항(SCC)", **common},
+    )  # fmt: skip
+
+
+def test_visitor_reads_the_privacy_policy(open_visit, catalogue, policy, processors, language):
     visit = open_visit(language)
     visit.at("home")
     page = visit.goto(f"/{language}/")
@@ -41,3 +56,6 @@ def test_visitor_reads_the_privacy_policy(open_visit, catalogue, policy, languag
     assert page.locator("[data-policy-updated]").get_attribute("datetime") == (
         policy.last_updated.isoformat()
     )
+    processors = page.locator("[data-processors] tbody").inner_text()
+    assert "Stripe" in processors
+    assert ("Email delivery provider" if language == "en" else "이메일 발송 업체") in processors

@@ -8,11 +8,10 @@ import zipfile
 import pytest
 
 from accounts.models import User
-from sessions_app import services as session_services
-from sessions_app.models import PhotoSession, Plan, SourcePhoto, StylePack
-from sessions_app.photos import photo_process
+from sessions_app.models import SourcePhoto
 from tests.conftest import make_customer, wait_for
-from tests.sessions.images import face_jpeg
+
+from .steps import CUSTOMER_PASSWORD, log_in, session_with_photos
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,34 +19,10 @@ pytestmark = [
 ]
 
 
-PASSWORD = "pw-Customer-123"
-
-
 @pytest.fixture
 def customer_with_photos(catalogue, language):
     customer = make_customer(f"seoyeon-{language}@example.com", region="KR", language=language)
-    photo_session = session_services.session_create(
-        user=customer,
-        plan=Plan.objects.get(slug="starter"),
-        styles=StylePack.objects.all()[:2],
-        currency="krw",
-    )
-    for state in ("awaiting_payment", "paid"):
-        photo_session = session_services.session_transition(
-            photo_session=photo_session, to_state=state, cause="test setup"
-        )
-    session_services.session_consent_give(
-        photo_session=photo_session,
-        face_photos=True,
-        only_me=True,
-        model_improvement=False,
-        marketing_likeness=False,
-    )
-    for n in range(2):
-        session_services.photo_accept(
-            photo_session=PhotoSession.objects.get(pk=photo_session.pk),
-            processed=photo_process(face_jpeg(n)),
-        )
+    session_with_photos(customer, photos=2)
     return customer
 
 
@@ -56,13 +31,7 @@ def test_customer_exports_withdraws_and_deletes_their_account(
 ):
     customer = customer_with_photos
     visit = open_visit(language)
-
-    visit.at("log in")
-    page = visit.goto(f"/{language}/accounts/login/")
-    page.locator("[data-cookie-banner] button[value=reject]").click()
-    page.fill("input[name=login]", customer.email)
-    page.fill("input[name=password]", PASSWORD)
-    page = visit.submit(page.locator("main form button[type=submit]"))
+    page = log_in(visit, language, customer.email)
 
     visit.at("privacy centre")
     page = visit.click(page.locator(".account-nav a[href$='/privacy/centre/']"))
@@ -93,6 +62,6 @@ def test_customer_exports_withdraws_and_deletes_their_account(
 
     visit.at("delete the account")
     page = visit.click(page.locator("main a[href$='/centre/delete-account/']"))
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", CUSTOMER_PASSWORD)
     page = visit.submit(page.locator("main form button[type=submit]"))
     assert not User.objects.filter(email=customer.email).exists()

@@ -5,7 +5,11 @@ import pytest
 
 from tests.browser.checks import tab_to
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    # Like every journey: the next serialized test then starts from an empty database.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PUBLIC = [
     "",

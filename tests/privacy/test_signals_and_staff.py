@@ -70,12 +70,12 @@ def test_a_bad_cookie_choice_changes_nothing(client):
 )
 def test_the_policy_page_lists_processors_with_their_transfer_safeguards(client, lang, safeguard):
     Processor.objects.create(
-        name="Inference Cloud Ltd", purpose_en="GPU time", purpose_ko="GPU 연산",
+        name_en="Inference Cloud Ltd", purpose_en="GPU time", purpose_ko="GPU 연산",
         location_en="Japan", location_ko="일본", transfer_safeguard_en="Adequacy decision",
         transfer_safeguard_ko="적정성 결정",
     )  # fmt: skip
     Processor.objects.create(
-        name="Retired Vendor", purpose_en="x", purpose_ko="x", location_en="x",
+        name_en="Retired Vendor", purpose_en="x", purpose_ko="x", location_en="x",
         transfer_safeguard_en="x", transfer_safeguard_ko="x", active=False,
     )  # fmt: skip
     page = client.get(f"/{lang}/privacy/").content.decode()
