@@ -2,9 +2,10 @@
 
 A page is cached under everything that can change what it shows: its full path (language and
 query included), who is looking (a visitor or one signed-in account), whether the cookie banner
-is up, the site's build (templates, translations, static file names), the content version
-(bumped whenever the catalogue, the policy, the processors or the retention periods change) and
-whatever the view names as its own version (for example its rows' last change).
+is up, the site's build (templates, translations, static file names), the day, the content
+version (moved once a change to the catalogue, the policy, the processors or the retention
+periods is committed) and whatever the view names as its own version (for example its rows'
+last change).
 
 The CSRF token is the one per-visitor secret in these pages: they are rendered with a
 placeholder in its place and every response gets the visitor's own token. Pages with messages
@@ -19,8 +20,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 
 # Stands in for the CSRF token while a page is rendered for the cache.
 CSRF_PLACEHOLDER = "pictureus-csrf-placeholder-0b7e"
@@ -45,7 +48,16 @@ def build_id() -> str:
 
 
 def content_changed(**kwargs) -> None:
-    """Receiver for the models every visitor sees: cached pages made before are not served."""
+    """Receiver for the models every visitor sees: cached pages made before are not served.
+
+    The version moves once the change is committed: moved earlier, a page rendered in between
+    from the old rows would be kept under the new version.
+    """
+    transaction.on_commit(retire_cached_pages)
+
+
+def retire_cached_pages() -> None:
+    """Every page cached so far is rendered afresh on its next view."""
     try:
         cache.incr(CONTENT_VERSION_KEY)
     except ValueError:  # no version yet (or it was evicted): start one
@@ -70,6 +82,8 @@ def cached_page(request, build, *, version=()) -> HttpResponse:
     who = f"user:{user.pk}" if user.is_authenticated else "visitor"
     parts = (
         build_id(),
+        # What is in effect today (a policy version, say) can change at midnight without a save.
+        timezone.localdate(),
         request.get_full_path(),
         request.LANGUAGE_CODE,
         who,

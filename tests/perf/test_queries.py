@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from pictureus.pagecache import content_changed
+from pictureus.pagecache import retire_cached_pages
 from sessions_app.models import PhotoSession, Plan, StylePack
 
 
@@ -30,7 +30,7 @@ def add_sessions(user, count):
 def queries_for(client, url) -> tuple[int, int]:
     """Queries for the page rendered afresh, then for the same page served from the cache."""
     client.get(url)  # the first request fills per-process caches (content types, sites)
-    content_changed()  # retires every cached page: the next view renders
+    retire_cached_pages()  # the next view renders
     counts = []
     for _ in ("rendered", "cached"):
         with CaptureQueriesContext(connection) as captured:

@@ -62,7 +62,9 @@ def test_the_korean_policy_is_translated_throughout(client):
 
 @pytest.mark.promise("P20")
 @pytest.mark.promise("P26")
-def test_the_policy_shows_its_version_and_date_from_the_record(client):
+def test_the_policy_shows_its_version_and_date_from_the_record(
+    client, django_capture_on_commit_callbacks
+):
     from privacy.models import PolicyVersion
 
     english = page_text(client.get("/en/privacy/"))
@@ -70,13 +72,14 @@ def test_the_policy_shows_its_version_and_date_from_the_record(client):
     korean = page_text(client.get("/ko/privacy/"))
     assert "버전 v1.0" in korean and "최종 수정일 2026년 4월 6일" in korean
 
-    # A new version is a new record; the page follows it.
-    PolicyVersion.objects.create(
-        kind=PolicyVersion.Kind.PRIVACY,
-        version="v1.1",
-        effective_date=datetime.date(2026, 5, 1),
-        last_updated=datetime.date(2026, 4, 20),
-    )
+    # A new version is a new record; the page follows it once it is committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        PolicyVersion.objects.create(
+            kind=PolicyVersion.Kind.PRIVACY,
+            version="v1.1",
+            effective_date=datetime.date(2026, 5, 1),
+            last_updated=datetime.date(2026, 4, 20),
+        )
     english = page_text(client.get("/en/privacy/"))
     assert "Version v1.1" in english and "Last updated April 20, 2026" in english
     korean = page_text(client.get("/ko/privacy/"))
@@ -94,6 +97,28 @@ def test_a_version_not_yet_in_effect_is_not_shown(client):
         last_updated=datetime.date(2099, 1, 1),
     )
     assert "v9.0" not in page_text(client.get("/en/privacy/"))
+
+
+def test_a_version_taking_effect_tomorrow_is_shown_from_tomorrow(
+    client, django_capture_on_commit_callbacks
+):
+    import time_machine
+    from django.utils import timezone
+
+    from privacy.models import PolicyVersion
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        PolicyVersion.objects.create(
+            kind=PolicyVersion.Kind.PRIVACY,
+            version="v2.0",
+            effective_date=tomorrow,
+            last_updated=timezone.localdate(),
+        )
+    assert "v2.0" not in page_text(client.get("/en/privacy/"))  # the page is now cached
+    # No save happens at midnight: the cached page of today is not tomorrow's.
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1), tick=False):
+        assert "Version v2.0" in page_text(client.get("/en/privacy/"))
 
 
 def test_terms_agree_with_the_policy(client):
