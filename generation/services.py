@@ -13,13 +13,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from pictureus.db import prepared_cursor
 from privacy import services as privacy_services
 from privacy.models import DeletionReceipt, RetentionPolicy
 from sessions_app.models import PhotoSession, SourcePhoto, StylePack
@@ -710,6 +711,40 @@ def gallery_portraits(*, photo_session: PhotoSession):
         .exclude(image="")
         .select_related("style")
     )
+
+
+def gallery_version(*, user, public_id) -> tuple | None:
+    """What the gallery shows changes only with these: the session's last save, its jobs (how
+    many, how many still working, the last to finish) and its portraits (how many, the last
+    change, favourites included). None while a job is queued or running (progress moves by the
+    second), and for a session that is not the user's (the view's access check then answers).
+    """
+    public_id = PhotoSession._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+    with prepared_cursor() as cursor:
+        cursor.execute(GALLERY_VERSION_SQL, [*GenerationJob.ACTIVE_STATES, public_id, user.pk])
+        row = cursor.fetchone()
+    # No row: not this user's session. A job still working: "1 ..." and up; none at all: NULL.
+    if row is None or (row[1] and not row[1].startswith("0 ")):
+        return None
+    return row
+
+
+# One statement in plain SQL, planned once per connection: the gallery asks it on every view,
+# and building it with the ORM costs several times what running it does.
+GALLERY_VERSION_SQL = (  # noqa: S608 - table names from the models' own metadata
+    "SELECT s.updated_at, "
+    "(SELECT SUM(CASE WHEN j.state IN ({working}) THEN 1 ELSE 0 END) || ' ' || COUNT(*) || ' ' "
+    "|| COALESCE(CAST(MAX(j.finished_at) AS TEXT), '') "
+    "FROM {jobs} j WHERE j.photo_session_id = s.id), "
+    "(SELECT COUNT(*) || ' ' || COALESCE(CAST(MAX(p.updated_at) AS TEXT), '') "
+    "FROM {portraits} p WHERE p.photo_session_id = s.id) "
+    "FROM {sessions} s WHERE s.public_id = %s AND s.user_id = %s"
+).format(
+    working=", ".join(["%s"] * len(GenerationJob.ACTIVE_STATES)),
+    jobs=GenerationJob._meta.db_table,
+    portraits=Portrait._meta.db_table,
+    sessions=PhotoSession._meta.db_table,
+)
 
 
 @transaction.atomic

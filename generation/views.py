@@ -2,20 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from pictureus.db import prepared_cursor
 from pictureus.pagecache import cached_page
 from privacy.services import retention_dates
 from sessions_app.models import PhotoSession, StylePack
 
 from . import services
 from .modelcheck import uses_tiny_model
-from .models import GenerationJob, Portrait
 from .progress import progress_for_display
 
 
@@ -34,46 +31,12 @@ def _portrait_for(photo_session, portrait_id):
 
 @login_required
 def gallery(request, public_id):
-    version = _gallery_version(request.user, public_id)
+    version = services.gallery_version(user=request.user, public_id=public_id)
     if version is None:
         return _gallery(request, session_for(request, public_id))
     return cached_page(
         request, lambda: _gallery(request, session_for(request, public_id)), version=version
     )
-
-
-def _gallery_version(user, public_id) -> tuple | None:
-    """What the gallery shows changes only with these: the session's last save, its jobs (how
-    many, how many still working, the last to finish) and its portraits (how many, the last
-    change, favourites included). None while a job is queued or running (progress moves by the
-    second), and for a session that is not the user's, which then goes through session_for.
-    """
-    public_id = PhotoSession._meta.get_field("public_id").get_db_prep_value(public_id, connection)
-    with prepared_cursor() as cursor:
-        cursor.execute(GALLERY_VERSION_SQL, [*GenerationJob.ACTIVE_STATES, public_id, user.pk])
-        row = cursor.fetchone()
-    # No row: not this user's session. A job still working: "1 ..." and up; none at all: NULL.
-    if row is None or (row[1] and not row[1].startswith("0 ")):
-        return None
-    return row
-
-
-# One statement in plain SQL, planned once per connection: the gallery asks it on every view,
-# and building it with the ORM costs several times what running it does.
-GALLERY_VERSION_SQL = (  # noqa: S608 - table names from the models' own metadata
-    "SELECT s.updated_at, "
-    "(SELECT SUM(CASE WHEN j.state IN ({working}) THEN 1 ELSE 0 END) || ' ' || COUNT(*) || ' ' "
-    "|| COALESCE(CAST(MAX(j.finished_at) AS TEXT), '') "
-    "FROM {jobs} j WHERE j.photo_session_id = s.id), "
-    "(SELECT COUNT(*) || ' ' || COALESCE(CAST(MAX(p.updated_at) AS TEXT), '') "
-    "FROM {portraits} p WHERE p.photo_session_id = s.id) "
-    "FROM {sessions} s WHERE s.public_id = %s AND s.user_id = %s"
-).format(
-    working=", ".join(["%s"] * len(GenerationJob.ACTIVE_STATES)),
-    jobs=GenerationJob._meta.db_table,
-    portraits=Portrait._meta.db_table,
-    sessions=PhotoSession._meta.db_table,
-)
 
 
 def _gallery(request, photo_session):
