@@ -7,6 +7,7 @@ goes through it.
 import hashlib
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -380,6 +381,48 @@ def session_refund(
     for field in ("state", "state_changed_at"):
         setattr(photo_session, field, getattr(locked, field))
     return refund
+
+
+# An automatic refund the payment service refused or did not answer is tried again this long
+# after the last attempt, up to this many attempts in all; then it waits for an operator.
+REFUND_RETRY_AFTER = timedelta(minutes=10)
+REFUND_ATTEMPTS = 5
+
+
+def refunds_failed_retry(*, now=None) -> dict:
+    """Try again the automatic refunds of failed sessions that did not go through.
+
+    A failed session's customer was told their payment is refunded in full; a refund that
+    Stripe refused or did not answer (an outage) would otherwise never be tried again. Each
+    attempt is a new Refund row with its own idempotency key; a session refunded in the
+    meantime (by an operator) is left alone.
+    """
+    now = now or timezone.now()
+    owed = PhotoSession.objects.filter(
+        state=S.FAILED,
+        orders__status=Order.Status.PAID,
+        orders__refunds__automatic=True,
+        orders__refunds__status=Refund.Status.FAILED,
+    ).distinct()
+    result = {"retried": [], "refunded": []}
+    for photo_session in owed:
+        order = photo_session.orders.filter(status=Order.Status.PAID).order_by("paid_at", "id")[0]
+        attempts = order.refunds.filter(automatic=True).order_by("-created_at", "-id")
+        last = attempts.first()
+        if (
+            order.refundable == 0
+            or last.status != Refund.Status.FAILED
+            or attempts.count() >= REFUND_ATTEMPTS
+            or last.created_at > now - REFUND_RETRY_AFTER
+        ):
+            continue
+        refund = session_refund(photo_session=photo_session, reason=last.reason)
+        result["retried"].append(photo_session.pk)
+        if refund is not None and refund.status == Refund.Status.SUCCEEDED:
+            result["refunded"].append(photo_session.pk)
+    if result["retried"]:
+        logger.warning("automatic refunds tried again: %s", result)
+    return result
 
 
 # --- photos ---------------------------------------------------------------------------------

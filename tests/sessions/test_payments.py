@@ -1,5 +1,6 @@
 """Checkout, webhooks and refunds; Stripe's servers replaced by localstripe at the HTTP edge."""
 
+import datetime
 import json
 import time
 import uuid
@@ -268,6 +269,74 @@ def test_a_refused_refund_is_recorded_and_changes_nothing(paid, settings):
     s.refresh_from_db()
     assert order.amount_refunded == 0
     assert s.state == "paid"
+
+
+def _failed_with_a_refused_refund(paid, settings):
+    from sessions_app.services import session_refund, session_transition
+
+    s, order = paid
+    s = session_transition(photo_session=s, to_state="failed", cause="training failed")
+    reachable, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"
+    refund = session_refund(photo_session=s, reason="generation failed: out of memory")
+    assert refund.status == "failed" and refund.automatic
+    return s, order, reachable
+
+
+def _minutes_later(minutes):
+    import time_machine
+    from django.utils import timezone
+
+    return time_machine.travel(timezone.now() + datetime.timedelta(minutes=minutes), tick=False)
+
+
+def test_a_refused_automatic_refund_is_tried_again_until_it_goes_through(paid, settings):
+    from sessions_app.services import refunds_failed_retry
+
+    s, order, reachable = _failed_with_a_refused_refund(paid, settings)
+    assert refunds_failed_retry() == {"retried": [], "refunded": []}, "not straight away"
+    with _minutes_later(11):
+        assert refunds_failed_retry() == {"retried": [s.pk], "refunded": []}  # still down
+    settings.STRIPE_API_BASE = reachable
+    with _minutes_later(22):
+        assert refunds_failed_retry() == {"retried": [s.pk], "refunded": [s.pk]}
+    with _minutes_later(60):
+        assert refunds_failed_retry() == {"retried": [], "refunded": []}, "refunded once"
+    order.refresh_from_db()
+    s.refresh_from_db()
+    assert order.amount_refunded == order.amount and s.state == "refunded"
+    attempts = list(order.refunds.order_by("created_at", "id"))
+    assert [r.status for r in attempts] == ["failed", "failed", "succeeded"]
+    assert {r.reason for r in attempts} == {"generation failed: out of memory"}
+
+
+def test_automatic_refunds_wait_for_an_operator_after_five_attempts(paid, settings):
+    from sessions_app.services import REFUND_ATTEMPTS, refunds_failed_retry
+
+    s, order, _ = _failed_with_a_refused_refund(paid, settings)
+    for step in range(1, 10):
+        with _minutes_later(11 * step):
+            refunds_failed_retry()
+    assert order.refunds.count() == REFUND_ATTEMPTS
+    s.refresh_from_db()
+    assert s.state == "failed"
+
+
+def test_a_session_an_operator_refunded_is_not_refunded_again(paid, settings, staff):
+    from sessions_app.services import refunds_failed_retry, session_refund
+
+    s, order, reachable = _failed_with_a_refused_refund(paid, settings)
+    settings.STRIPE_API_BASE = reachable
+    session_refund(photo_session=s, reason="settled by hand", actor=staff)
+    with _minutes_later(11):
+        assert refunds_failed_retry() == {"retried": [], "refunded": []}
+    assert order.refunds.filter(status="succeeded").count() == 1
+
+
+def test_the_refund_retry_is_scheduled(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="sessions_app.maintenance.refunds_failed_retry")
+    assert task.enabled and task.interval.every == 10 and task.interval.period == "minutes"
 
 
 def test_bob_cannot_pay_or_see_alices_session(client, checkout, bob):
