@@ -18,7 +18,12 @@ class PictureUsConfig(AppConfig):
     verbose_name = _("PictureUs")
 
     def ready(self):
+        from django.contrib.admin.templatetags import admin_list
+
+        from .admin_icons import boolean_icon
         from .pagecache import content_changed
+
+        admin_list._boolean_icon = boolean_icon
 
         for label in CONTENT_MODELS:
             model = apps.get_model(label)

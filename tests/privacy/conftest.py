@@ -22,7 +22,7 @@ def plan(db):
 @pytest.fixture
 def make_session(plan):
     """A session walked through the real transitions, holding originals, LoRA and portraits."""
-    from generation.models import Portrait, TrainingArtifact
+    from generation.models import GenerationJob, Portrait, TrainingArtifact
     from sessions_app.models import PhotoSession, SourcePhoto, StylePack
     from sessions_app.services import session_create, session_transition
 
@@ -59,7 +59,11 @@ def make_session(plan):
             )
             art.save()
         style = StylePack.objects.first()
-        portrait = Portrait(photo_session=s, style=style, index=0, seed=1)
+        # Portraits come from a finished generation job, as the gallery shows them.
+        job = GenerationJob.objects.create(
+            photo_session=s, kind=GenerationJob.Kind.GENERATION, state=GenerationJob.State.SUCCEEDED
+        )
+        portrait = Portrait(photo_session=s, style=style, job=job, index=0, seed=1)
         portrait.image.save("p.png", ContentFile(b"portrait"), save=False)
         portrait.preview.save("p.webp", ContentFile(b"preview"), save=False)
         portrait.save()

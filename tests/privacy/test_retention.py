@@ -83,6 +83,10 @@ def test_the_gallery_goes_on_the_date_the_customer_was_shown(client, alice, make
     from django.utils.formats import date_format
 
     assert date_format(shown, "DATE_FORMAT") in page
+    # The gallery shows the same date, and its page is now kept in the cache.
+    gallery = f"/en/studio/{ps.public_id}/"
+    page = client.get(gallery).content.decode()
+    assert date_format(shown, "DATE_FORMAT") in page and "/portraits/" in page
     with time_machine.travel(
         datetime.datetime.combine(shown, datetime.time(0, 0), tzinfo=datetime.UTC)
         - datetime.timedelta(hours=1),
@@ -96,6 +100,8 @@ def test_the_gallery_goes_on_the_date_the_customer_was_shown(client, alice, make
     assert stored_files(f"sessions/{ps.public_id}") == []
     ps.refresh_from_db()
     assert ps.state == "expired"
+    # The cached page does not outlive what it showed.
+    assert "/portraits/" not in client.get(gallery).content.decode()
 
 
 def test_a_reminder_goes_out_once_a_few_days_before_the_gallery_is_deleted(alice, make_session):

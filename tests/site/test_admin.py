@@ -42,3 +42,15 @@ def test_customers_are_kept_out(client, bob):
     response = client.get("/en/backoffice/accounts/supportrequest/")
     assert response.status_code == 302
     assert "/backoffice/login/" in response["Location"]
+
+
+def test_yes_and_no_read_in_the_operators_language(client, staff):
+    from privacy.services import dsr_create
+
+    # The request list's "verified" column uses the admin's yes/no icon.
+    dsr_create(type="access", channel="visitor", email="someone@example.com", region="KR")
+    client.force_login(staff)
+    korean = client.get("/ko/backoffice/privacy/datasubjectrequest/").content.decode()
+    assert 'alt="아니요"' in korean and 'alt="False"' not in korean
+    english = client.get("/en/backoffice/privacy/datasubjectrequest/").content.decode()
+    assert 'alt="No"' in english
