@@ -1,5 +1,8 @@
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -119,3 +122,25 @@ class SupportRequest(models.Model):
 
     def __str__(self):
         return f"{self.email}: {self.get_topic_display()}"
+
+
+class LoginSession(AbstractBaseSession):
+    """A browser's session, with the account signed in to it, so that erasing an account can
+    end and delete every one of its sessions (P11)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        return import_module(settings.SESSION_ENGINE).SessionStore

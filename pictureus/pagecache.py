@@ -105,7 +105,28 @@ def cached_page(request, build, *, version=()) -> HttpResponse:
             return _with_token(request, response)
         html = response.content
         cache.set(key, (current, html), TIMEOUT)
+        if user.is_authenticated:
+            _remember_viewer_page(user.pk, key)
     return _with_token(request, HttpResponse(html))
+
+
+def _viewer_index(user_id: int) -> str:
+    return f"pagecache:viewer:{user_id}"
+
+
+def _remember_viewer_page(user_id: int, key: str) -> None:
+    # A signed-in customer's pages show their name and data: keep their keys so that erasing
+    # the account can delete them (only on a miss, so a cached view costs nothing more).
+    index = _viewer_index(user_id)
+    keys = cache.get(index) or []
+    if key not in keys:
+        cache.set(index, [*keys[-199:], key], TIMEOUT)
+
+
+def forget_viewer(user_id: int) -> None:
+    """Delete every page cached for one signed-in account (its erasure calls this)."""
+    index = _viewer_index(user_id)
+    cache.delete_many([*(cache.get(index) or []), index])
 
 
 def page_cached(view):

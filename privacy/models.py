@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pictureus.storage import private_storage
-from sessions_app.models import TranslatedFieldsMixin
+from pictureus.translated import TranslatedFieldsMixin
 
 
 class PolicyVersion(models.Model):
@@ -191,10 +191,15 @@ class RetentionPolicy(models.Model):
         EXPORTS = "exports", _("Data exports")
         AUDIT_LOG = "audit_log", _("Audit log")
         DELETION_RECEIPTS = "deletion_receipts", _("Deletion receipts")
+        ABANDONED = "abandoned", _("Photos and models of sessions never delivered")
+        ACCOUNT = "account", _("Account, addresses and support messages")
+        SERVICE_RECORDS = "service_records", _("Orders, payments, refunds and jobs")
+        CONSENTS = "consents", _("Consent ledger")
 
     class Event(models.TextChoices):
         DELIVERED = "delivered", _("Generation completed (gallery delivered)")
         CREATED = "created", _("Record created")
+        LAST_ACTIVITY = "last_activity", _("Last change to an undelivered session")
 
     category = models.CharField(_("data category"), max_length=32, choices=Category.choices)
     period_days = models.PositiveIntegerField(_("period (days)"))
@@ -260,7 +265,6 @@ class DeletionReceipt(AppendOnlyModel):
         """The category in the reader's language (receipts also name non-retention kinds)."""
         labels = {
             **dict(RetentionPolicy.Category.choices),
-            "account": _("Account"),
             "agent_authority": _("Authorised agent's document"),
         }
         return labels.get(self.category, self.category)
@@ -448,7 +452,10 @@ class DataSubjectRequest(models.Model):
         related_name="data_requests",
         verbose_name=_("customer"),
     )
-    email = models.EmailField(_("requester's email"))
+    # Blank once the account it concerns is erased: the minimum record stays (type, dates,
+    # outcome and the pseudonymous reference below).
+    email = models.EmailField(_("requester's email"), blank=True)
+    subject_ref = models.CharField(_("subject reference"), max_length=64, blank=True)
     language = models.CharField(
         _("language"), max_length=8, default="en", choices=settings.LANGUAGES
     )

@@ -26,9 +26,11 @@ def dsr_erasure_run(request_id: int) -> None:
     dsr = DataSubjectRequest.objects.select_related("user").filter(pk=request_id).first()
     if dsr is None or dsr.user is None or dsr.status != DataSubjectRequest.Status.IN_PROGRESS:
         return
+    # The request's own address goes with the account; the closing email still reaches it.
+    requester = dsr.email
     complete = services.account_erase(user=dsr.user, reason="request")
     if complete:
-        services.dsr_close(dsr=dsr)
+        services.dsr_close(dsr=dsr, to=requester)
 
 
 @shared_task

@@ -2,19 +2,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pictureus.db import prepared_cursor
 from pictureus.storage import private_storage
-
-
-class TranslatedFieldsMixin:
-    """Pick the `<field>_<language>` value for the active language, English as a fallback."""
-
-    def translated(self, field):
-        lang = (get_language() or "en")[:2]
-        return getattr(self, f"{field}_{lang}", "") or getattr(self, f"{field}_en")
+from pictureus.translated import TranslatedFieldsMixin
 
 
 class Plan(TranslatedFieldsMixin, models.Model):

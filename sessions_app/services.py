@@ -454,6 +454,35 @@ def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
     photo.delete()
 
 
+# Why a session's data went, as its state history says it (translated where it is shown).
+ERASURE_CAUSES = {
+    "retention": gettext_noop("retention"),
+    "withdrawal": gettext_noop("consent withdrawn"),
+    "request": gettext_noop("deleted at the customer's request"),
+}
+
+
+def session_after_erase(*, photo_session: PhotoSession, categories, reason: str) -> None:
+    """Move a session on once the privacy app erased its data (registered with the registry).
+
+    Its photos gone, a delivered session is `originals_deleted`; its gallery gone, `expired`.
+    Any other state stays as it is, with the time its photos went recorded.
+    """
+    cause = ERASURE_CAUSES.get(reason, ERASURE_CAUSES["retention"])
+    photo_session.refresh_from_db()
+    if "originals" in categories:
+        if photo_session.state == S.DELIVERED:
+            session_transition(
+                photo_session=photo_session, to_state=S.ORIGINALS_DELETED, cause=cause
+            )
+        elif photo_session.originals_deleted_at is None:
+            PhotoSession.objects.filter(pk=photo_session.pk).update(
+                originals_deleted_at=timezone.now()
+            )
+    if "deliverables" in categories and photo_session.state in (S.DELIVERED, S.ORIGINALS_DELETED):
+        session_transition(photo_session=photo_session, to_state=S.EXPIRED, cause=cause)
+
+
 # --- consent, uploads, submission -----------------------------------------------------------
 
 
@@ -544,6 +573,9 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
             photo.image.save("photo.jpg", ContentFile(processed.jpeg), save=False)
             photo.thumbnail.save("thumb.webp", ContentFile(processed.thumbnail), save=False)
             photo.save()
+            # An upload is activity: an undelivered session's photos are kept for the
+            # abandoned-session period from its last change (the date it shows moves too).
+            PhotoSession.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
         except Exception:
             # Nothing of a photo that could not be recorded stays in storage.
             for fieldfile in (photo.image, photo.thumbnail):

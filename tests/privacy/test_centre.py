@@ -255,9 +255,11 @@ def test_download_my_data_builds_a_zip_off_request_and_emails_a_link(
     assert {"sessions", "orders", "consents", "requests"} <= set(data)
     assert data["consents"][0]["purpose"] == FACE
     names = archive.namelist()
-    assert sum("/sourcephoto/" in n for n in names) == 3
-    assert sum("/portrait/" in n for n in names) == 1
-    assert not any("trainingartifact" in n for n in names)
+    assert sum(n.startswith("files/photos/") for n in names) == 3
+    assert sum(n.startswith("files/portraits/") for n in names) == 1
+    # Weights are listed in the JSON but are model internals, not handed over as files.
+    assert len(data["training_artifacts"]) == 2
+    assert not any("training" in n for n in names if n.startswith("files/"))
 
     # Bob cannot use Alice's link; a tampered link is refused with a message.
     login(client, make_customer("carol@example.com"))

@@ -107,22 +107,40 @@ def test_file_erase_deletes_bytes_and_writes_a_content_free_receipt(alice, make_
     assert services.receipts_verify() == []
 
 
+@pytest.mark.promise("P09")
 def test_retention_dates_come_from_the_policy_records(alice, make_session):
     from privacy.models import RetentionPolicy
 
+    RetentionPolicy.objects.filter(category="training_artifacts").update(period_days=14)
     ps = make_session(alice)
     dates = services.retention_dates(photo_session=ps)
     delivered = ps.delivered_at.date()
     assert dates == {
         "originals": delivered + datetime.timedelta(days=30),
+        "training_artifacts": delivered + datetime.timedelta(days=14),
         "gallery": delivered + datetime.timedelta(days=90),
+        "delivered": True,
     }
     RetentionPolicy.objects.filter(category="deliverables").update(period_days=60)
     assert services.retention_dates(photo_session=ps)["gallery"] == delivered + datetime.timedelta(
         days=60
     )
-    draft = make_session(alice, state="draft", files=False)
-    assert services.retention_dates(photo_session=draft) == {"originals": None, "gallery": None}
+
+
+@pytest.mark.promise("P08")
+def test_a_session_never_delivered_has_dates_from_the_abandoned_period(alice, make_session):
+    from privacy.models import RetentionPolicy
+
+    RetentionPolicy.objects.filter(category="abandoned").update(period_days=21)
+    for state in ("draft", "paid", "collecting_photos", "training"):
+        ps = make_session(alice, state=state, files=False)
+        due = ps.updated_at.date() + datetime.timedelta(days=21)
+        assert services.retention_dates(photo_session=ps) == {
+            "originals": due,
+            "training_artifacts": due,
+            "gallery": due,
+            "delivered": False,
+        }, state
 
 
 def test_processing_restricted_while_a_restriction_stands(alice, bob):

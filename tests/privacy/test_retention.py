@@ -47,7 +47,9 @@ def test_originals_and_training_artifacts_go_30_days_after_delivery(alice, bob, 
     from sessions_app.models import SourcePhoto
 
     ps = make_session(alice)
-    undelivered = make_session(bob, state="generating")
+    with days_after(ps, 25):
+        # Still generating, and recent: its photos are in use.
+        undelivered = make_session(bob, state="generating")
     with days_after(ps, 29):
         sweep()
     assert SourcePhoto.objects.filter(photo_session=ps).count() == 3

@@ -1,0 +1,60 @@
+"""Aggregate figures for the privacy officer: counts and rates, no identities (P07)."""
+
+import datetime
+
+from django.db import models
+from django.utils import timezone
+
+from ..models import ConsentRecord, DataSubjectRequest, DeletionReceipt, ProcessingRestriction
+from .holds import active_holds
+
+
+def privacy_stats() -> dict:
+    """Aggregate counts and rates for the officer's dashboard; no identities (P07)."""
+    today = timezone.localdate()
+    open_requests = DataSubjectRequest.objects.exclude(
+        status__in=[DataSubjectRequest.Status.FULFILLED, DataSubjectRequest.Status.REFUSED]
+    )
+    rates = []
+    for purpose in (
+        ConsentRecord.Purpose.MODEL_IMPROVEMENT,
+        ConsentRecord.Purpose.MARKETING_LIKENESS,
+        ConsentRecord.Purpose.COOKIES_OPTIONAL,
+    ):
+        latest_ids = (
+            ConsentRecord.objects.filter(purpose=purpose, user__isnull=False)
+            .values("user")
+            .annotate(last=models.Max("id"))
+            .values("last")
+        )
+        total = ConsentRecord.objects.filter(id__in=latest_ids).count()
+        granted = ConsentRecord.objects.filter(id__in=latest_ids, granted=True).count()
+        rates.append(
+            {
+                "purpose": ConsentRecord.Purpose(purpose).label,
+                "total": total,
+                "rate": round(100 * granted / total) if total else None,
+            }
+        )
+    since = timezone.now() - datetime.timedelta(days=30)
+    return {
+        "open_count": open_requests.count(),
+        "overdue_count": open_requests.filter(due_date__lt=today).count(),
+        "due_soon_count": open_requests.filter(
+            due_date__gte=today, due_date__lte=today + datetime.timedelta(days=7)
+        ).count(),
+        "by_type": list(
+            DataSubjectRequest.objects.values("type")
+            .annotate(n=models.Count("id"))
+            .order_by("type")
+        ),
+        "rates": rates,
+        "deletions": list(
+            DeletionReceipt.objects.filter(deleted_at__gte=since)
+            .values("reason")
+            .annotate(n=models.Count("id"))
+            .order_by("reason")
+        ),
+        "holds": active_holds().count(),
+        "restrictions": ProcessingRestriction.objects.filter(lifted_at__isnull=True).count(),
+    }
