@@ -15,7 +15,7 @@ from .sessions import sessions_end
 ACCOUNT = RetentionPolicy.Category.ACCOUNT
 
 
-def _account_anonymise(rows) -> None:
+def _account_anonymise(rows, *, subject) -> None:
     for pk in rows.values_list("pk", flat=True):
         rows.filter(pk=pk).update(
             email=f"erased-{pk}@erased.invalid",
@@ -27,7 +27,7 @@ def _account_anonymise(rows) -> None:
         )
 
 
-def _sessions_erase(rows) -> None:
+def _sessions_erase(rows, *, subject) -> None:
     # Through the session store, so the cached copy goes with the row.
     for user_id in set(rows.values_list("user_id", flat=True)):
         sessions_end(user_id=user_id)
@@ -42,7 +42,7 @@ def _admin_log_rows(*, user, emails):
     return LogEntry.objects.filter(about)
 
 
-def _admin_log_anonymise(rows) -> None:
+def _admin_log_anonymise(rows, *, subject) -> None:
     rows.update(object_repr="[erased]", change_message="")
 
 

@@ -15,6 +15,7 @@ from .models import (
     RetentionReminder,
 )
 from .registry import Erase, Holding, register
+from .services.audit import subject_ref_for
 
 Category = RetentionPolicy.Category
 EVIDENCE = "evidence the law asks us to keep; pseudonymous once the account is anonymised"
@@ -32,22 +33,21 @@ def _consent_rows(*, user, emails):
     )
 
 
-def _request_minimum(rows) -> None:
+def _request_minimum(rows, *, subject) -> None:
     # What the law needs of an erased customer's request: its type, dates, outcome and a
     # pseudonymous reference. Everything that names or describes the person goes.
-    for request in rows:
-        rows.filter(pk=request.pk).update(
-            subject_ref=f"user:{request.user_id}" if request.user_id else request.subject_ref,
-            user=None,
-            email="",
-            details="",
-            agent_name="",
-            agent_email="",
-            agent_authority="",
-            extension_reason="",
-            refusal_reason="",
-            resolution="",
-        )
+    rows.update(
+        subject_ref=subject_ref_for(subject),
+        user=None,
+        email="",
+        details="",
+        agent_name="",
+        agent_email="",
+        agent_authority="",
+        extension_reason="",
+        refusal_reason="",
+        resolution="",
+    )
 
 
 register(
@@ -121,7 +121,8 @@ register(
         category=Category.AUDIT_LOG,
         owner="user",
         emails=("email",),
-        other_links=("verified_by",),
+        # The agent's own address: not the customer's; it goes with the request's details.
+        other_links=("verified_by", "agent_email"),
         files=("agent_authority",),
         unexported=("subject_ref",),
         erase=_request_minimum,

@@ -35,7 +35,8 @@ class Holding:
     `files` are erased with a receipt each and exported unless named in `unexported_files`
     (thumbnails, previews). Every concrete field but `unexported` is exported. `rows(user=,
     emails=)` replaces the selection of the account's rows when the owner link and the
-    addresses are not the whole story. `erase` is DELETE, KEEP or a function of the rows.
+    addresses are not the whole story. `erase` is DELETE, KEEP or `function(rows, subject=)`
+    that anonymises the rows of the account `subject`.
     """
 
     model: type[models.Model]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from pictureus.pagecache import page_cached
 
-from . import services
+from . import registry, services
 from .forms import (
     AgentRequestForm,
     CentreRequestForm,
@@ -29,6 +29,7 @@ from .models import (
     PolicyVersion,
     ProcessingRestriction,
     Processor,
+    RetentionPolicy,
 )
 
 P = ConsentRecord.Purpose
@@ -38,9 +39,8 @@ CONSENT_COOKIE = "pu_consent"
 
 def _own_session(user, public_id):
     """The customer's own photo session, 404 for anyone else's."""
-    from sessions_app.models import PhotoSession
-
-    return get_object_or_404(PhotoSession, public_id=public_id, user=user)
+    lifecycle = registry.sessions()
+    return get_object_or_404(lifecycle.model, public_id=public_id, **{lifecycle.owner: user})
 
 
 @page_cached
@@ -51,6 +51,7 @@ def policy(request):
         {
             "policy": PolicyVersion.current(PolicyVersion.Kind.PRIVACY),
             "processors": Processor.objects.filter(active=True),
+            "retention_policies": RetentionPolicy.objects.all(),
         },
     )
 

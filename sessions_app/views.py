@@ -16,7 +16,12 @@ from django.views.decorators.http import require_POST
 
 from pictureus.pagecache import cached_page
 from privacy.models import ConsentRecord
-from privacy.services import consent_is_current, processing_restricted
+from privacy.services import (
+    consent_is_current,
+    processing_restricted,
+    retention_dates,
+    retention_periods,
+)
 
 from . import services
 from .forms import ConsentForm, NewSessionForm, UploadForm
@@ -38,7 +43,12 @@ def session_for(request, public_id) -> PhotoSession:
 @login_required
 def dashboard(request):
     def page():
-        sessions = PhotoSession.objects.filter(user=request.user).select_related("plan")
+        sessions = list(PhotoSession.objects.filter(user=request.user).select_related("plan"))
+        periods = retention_periods()
+        for photo_session in sessions:
+            photo_session.deletion_dates = retention_dates(
+                photo_session=photo_session, periods=periods
+            )
         return render(request, "sessions_app/dashboard.html", {"sessions": sessions})
 
     return cached_page(request, page, version=PhotoSession.list_version(request.user))
@@ -108,6 +118,7 @@ def detail(request, public_id):
         ),
         "gallery_url": _gallery_url(photo_session),
         "checkout_returned": request.GET.get("checkout") == "done",
+        "deletion_dates": retention_dates(photo_session=photo_session),
     }
     return render(request, "sessions_app/detail.html", context)
 

@@ -56,7 +56,8 @@ def consent_latest(*, user=None, purpose: str, photo_session=None, browser_id: s
     else:
         return None
     if photo_session is not None:
-        qs = qs.filter(photo_session=photo_session)
+        # A withdrawal given for the whole account (no session named) covers this session too.
+        qs = qs.filter(models.Q(photo_session=photo_session) | models.Q(photo_session__isnull=True))
     return qs.select_related("policy_version").order_by("-created_at", "-id").first()
 
 

@@ -69,7 +69,7 @@ def rows_erase(holding: Holding, rows: models.QuerySet, *, subject, reason: str)
         return 0
     with transaction.atomic():
         if callable(holding.erase):
-            holding.erase(rows)
+            holding.erase(rows, subject=subject)
             how = "anonymised"
         else:
             rows.delete()
