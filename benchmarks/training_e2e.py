@@ -19,6 +19,7 @@ import django  # noqa: E402
 django.setup()
 
 from accounts.models import User  # noqa: E402
+from generation import services as gs  # noqa: E402
 from privacy.services import consent_record  # noqa: E402
 from sessions_app import services as ss  # noqa: E402
 from sessions_app.models import PhotoSession, Plan, PlanPrice, StylePack  # noqa: E402
@@ -51,7 +52,7 @@ def main():
         user=user, purpose="face_photos", granted=True, method="form", photo_session=session
     )
     add_photos(session, 10)
-    ss.session_submit(photo_session=session, actor=user)
+    gs.session_submit(photo_session=session, actor=user)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         session.refresh_from_db()

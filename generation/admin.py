@@ -72,7 +72,10 @@ class GenerationJobAdmin(admin.ModelAdmin):
     def short_error(self, job):
         return (job.error[:80] + "…") if len(job.error) > 80 else job.error
 
-    @admin.action(description=_("Retry the selected jobs (they resume from their checkpoint)"))
+    @admin.action(
+        permissions=["change"],
+        description=_("Retry the selected jobs (they resume from their checkpoint)"),
+    )
     def retry_jobs(self, request, queryset):
         done = 0
         for job in queryset:
@@ -87,7 +90,9 @@ class GenerationJobAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Fail the selected jobs and refund their sessions"))
+    @admin.action(
+        permissions=["change"], description=_("Fail the selected jobs and refund their sessions")
+    )
     def fail_and_refund(self, request, queryset):
         done = 0
         for job in queryset:

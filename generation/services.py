@@ -9,7 +9,9 @@ import secrets
 import uuid
 import zipfile
 from datetime import timedelta
+from typing import NamedTuple
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
@@ -23,6 +25,7 @@ from django.utils.translation import gettext_noop
 from pictureus.db import prepared_cursor
 from privacy import services as privacy_services
 from privacy.models import DeletionReceipt, RetentionPolicy
+from sessions_app import services as sessions_services
 from sessions_app.models import PhotoSession, SourcePhoto, StylePack
 
 from .models import GenerationJob, Portrait, TrainingArtifact
@@ -70,6 +73,16 @@ class RegenerationRefused(ValueError):
 
 
 # --- contracts other areas call ------------------------------------------------------------
+
+
+@transaction.atomic
+def session_submit(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
+    """The customer sends a session with enough photos: it is queued and its training starts,
+    both or neither."""
+    queued = sessions_services.session_queue(photo_session=photo_session, actor=actor)
+    session_start(photo_session=queued)
+    photo_session.state = queued.state
+    return queued
 
 
 @transaction.atomic
@@ -155,16 +168,6 @@ def session_artifacts_delete(*, photo_session: PhotoSession, reason: str) -> int
     return count
 
 
-@transaction.atomic
-def session_portraits_delete(*, photo_session: PhotoSession, reason: str) -> int:
-    """Erase a session's delivered portraits and their previews (bytes and rows)."""
-    count = 0
-    for portrait in Portrait.objects.select_for_update().filter(photo_session=photo_session):
-        _portrait_erase(portrait=portrait, reason=reason)
-        count += 1
-    return count
-
-
 # --- plan settings ---------------------------------------------------------------------------
 
 # Sensible defaults where the plan says 0, by model family.
@@ -207,13 +210,11 @@ def job_enqueue(*, job: GenerationJob) -> None:
     GenerationJob.objects.filter(pk=job.pk).update(celery_task_id=task_id, enqueued_at=now)
     job.celery_task_id, job.enqueued_at = task_id, now
 
-    def send():
-        from . import tasks
-
-        task = tasks.train_lora if job.kind == GenerationJob.Kind.TRAINING else tasks.generate
-        task.apply_async(args=[job.pk], task_id=task_id)
-
-    transaction.on_commit(send)
+    # By name: tasks import the services, never the reverse (the route sends both to `gpu`).
+    name = "train_lora" if job.kind == GenerationJob.Kind.TRAINING else "generate"
+    transaction.on_commit(
+        lambda: current_app.send_task(f"generation.tasks.{name}", args=[job.pk], task_id=task_id)
+    )
 
 
 def _revoke(task_id: str) -> None:
@@ -365,8 +366,6 @@ def _job_finish(*, job, state, error=""):
 
 
 def _session_transition(photo_session, to_state, *, cause, actor=None):
-    from sessions_app import services as sessions_services
-
     return sessions_services.session_transition(
         photo_session=photo_session, to_state=to_state, cause=cause, actor=actor
     )
@@ -389,8 +388,6 @@ def job_fail_and_refund(*, job_id: int, error: str, actor=None) -> GenerationJob
 
     Idempotent: a session already failed or refunded is not refunded or emailed again.
     """
-    from sessions_app import services as sessions_services
-
     job = GenerationJob.objects.select_for_update().get(pk=job_id)
     photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
     if job.state != GenerationJob.State.FAILED:
@@ -522,8 +519,18 @@ def jobs_stale_check(
 # --- training ---------------------------------------------------------------------------------
 
 
-def training_photos(*, job: GenerationJob) -> list[tuple[bytes, list]]:
-    """The accepted photos of the job's own session, as (bytes, face box) (P04, P05).
+class TrainingPhoto(NamedTuple):
+    """One photo as the trainer reads it. `sha256` is of the bytes read (SourcePhoto.sha256
+    while the file is intact): with `pk` it keys the training cache to this exact photo set."""
+
+    pk: int
+    sha256: str
+    data: bytes
+    face_box: list
+
+
+def training_photos(*, job: GenerationJob) -> list[TrainingPhoto]:
+    """The accepted photos of the job's own session, in upload order (P04, P05).
 
     Every photo is checked, in code, to belong to this session and to its owner; anything
     else stops the job before a byte is read.
@@ -538,7 +545,9 @@ def training_photos(*, job: GenerationJob) -> list[tuple[bytes, list]]:
         if photo.photo_session_id != photo_session.pk or owner_id != photo_session.user_id:
             raise PrivacyViolation(f"photo {photo.pk} is not from session {photo_session.pk}")
         with photo.image.open("rb") as fh:
-            result.append((fh.read(), photo.face_box))
+            data = fh.read()
+        sha256 = hashlib.sha256(data).hexdigest()
+        result.append(TrainingPhoto(photo.pk, sha256, data, photo.face_box))
     privacy_services.audit_log(
         action="generation.photos_read",
         subject=photo_session.user,
@@ -549,6 +558,8 @@ def training_photos(*, job: GenerationJob) -> list[tuple[bytes, list]]:
 
 
 def artifact_latest(*, job: GenerationJob, kind: str) -> TrainingArtifact | None:
+    """The newest artifact of a kind among the job's own session's only (P05): another
+    session's cache or weights are never a candidate, whatever key they carry."""
     return (
         TrainingArtifact.objects.filter(photo_session_id=job.photo_session_id, kind=kind)
         .order_by("-step", "-created_at", "-id")

@@ -8,6 +8,7 @@ import io
 import logging
 import random
 import time
+from typing import TYPE_CHECKING
 
 from celery import shared_task
 from django.conf import settings
@@ -15,6 +16,11 @@ from django.db import DatabaseError, InterfaceError
 
 from . import services
 from .models import GenerationJob, TrainingArtifact
+
+if TYPE_CHECKING:
+    from sessions_app.models import PhotoSession
+
+    from .pipeline.train import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -80,23 +86,12 @@ def train_lora(self, job_id: int) -> None:
     _run(self, job_id, _train)
 
 
-def _train(job: GenerationJob) -> None:
-    from PIL import Image
+def training_config(photo_session: "PhotoSession") -> "TrainingConfig":
+    """The TrainingConfig of a session's LoRA, from its plan and its subject token."""
+    from .pipeline.train import TrainingConfig
 
-    from .pipeline.base import BaseModel
-    from .pipeline.train import TrainingConfig, train_lora
-
-    photo_session = job.photo_session
-    photos = [
-        (Image.open(io.BytesIO(data)), box) for data, box in services.training_photos(job=job)
-    ]
-    if not photos:
-        raise services.JobCancelled("the session has no photos left")
     params = services.training_settings(photo_session.plan)
-    cache = services.artifact_read(job=job, kind=TrainingArtifact.Kind.LATENTS)
-    checkpoint = services.artifact_read(job=job, kind=TrainingArtifact.Kind.CHECKPOINT)
-    base = BaseModel.load()
-    config = TrainingConfig(
+    return TrainingConfig(
         rank=params["rank"],
         steps=params["steps"],
         learning_rate=params["learning_rate"],
@@ -105,12 +100,28 @@ def _train(job: GenerationJob) -> None:
         seed=photo_session.pk,
         checkpoint_every=max(10, params["steps"] // 10),
     )
-    if checkpoint:
-        services.job_resumed(job=job, step=checkpoint[1])
+
+
+def _train(job: GenerationJob) -> None:
+    from PIL import Image
+
+    from .pipeline.base import BaseModel
+    from .pipeline.train import cache_key, train_lora
+
+    photos = services.training_photos(job=job)
+    if not photos:
+        raise services.JobCancelled("the session has no photos left")
+    config = training_config(job.photo_session)
+    base = BaseModel.load()
+    # The cache and checkpoints are used only when made from exactly these photos (P04).
+    key = cache_key(base, config, [(p.pk, p.sha256, p.face_box) for p in photos])
+    cache = services.artifact_read(job=job, kind=TrainingArtifact.Kind.LATENTS)
+    checkpoint = services.artifact_read(job=job, kind=TrainingArtifact.Kind.CHECKPOINT)
     result = train_lora(
         base,
-        photos,
+        [(Image.open(io.BytesIO(p.data)), p.face_box) for p in photos],
         config,
+        key=key,
         cache_bytes=cache[0] if cache else None,
         checkpoint=checkpoint[0] if checkpoint else None,
         on_cache=lambda data: services.artifact_save(
@@ -119,6 +130,7 @@ def _train(job: GenerationJob) -> None:
         on_checkpoint=lambda data, step: services.artifact_save(
             job=job, kind=TrainingArtifact.Kind.CHECKPOINT, data=data, filename="ckpt.pt", step=step
         ),
+        on_resume=lambda step: services.job_resumed(job=job, step=step),
         on_progress=_Progress(job),
     )
     services.artifact_save(

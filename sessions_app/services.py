@@ -585,8 +585,11 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
     return photo
 
 
-def session_submit(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
-    """Send a session with enough accepted photos to generation (state → queued)."""
+def session_queue(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
+    """Queue a session with enough accepted photos and a current face-photo consent.
+
+    Generation starts the training (`generation.services.session_submit` calls this).
+    """
     from privacy.models import ConsentRecord
     from privacy.services import consent_is_current, processing_restricted
 
@@ -604,8 +607,5 @@ def session_submit(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
             cause=gettext_noop("submitted by customer"),
             actor=actor,
         )
-        from generation.services import session_start
-
-        session_start(photo_session=locked)
     photo_session.state = locked.state
     return locked

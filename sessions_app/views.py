@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from generation import services as generation_services
 from pictureus.pagecache import cached_page
 from privacy.models import ConsentRecord
 from privacy.services import (
@@ -340,7 +341,7 @@ def photo_delete(request, public_id, photo_id):
 def submit(request, public_id):
     photo_session = session_for(request, public_id)
     try:
-        services.session_submit(photo_session=photo_session, actor=request.user)
+        generation_services.session_submit(photo_session=photo_session, actor=request.user)
     except services.InvalidTransition:
         messages.error(
             request,

@@ -4,6 +4,7 @@
 .safetensors checkpoint), or builds the tiny development model when it is empty.
 """
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ INFERENCE = {
     "sd": {"steps": 30, "guidance": 7.0},
     "sdxl": {"steps": 30, "guidance": 6.0},
 }
+# How much of each weight file, at its start, middle and end, goes into the model's identity.
+IDENTITY_SAMPLE = 1 << 20
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt")
 
 
 def configure_torch() -> None:
@@ -32,6 +36,37 @@ def configure_torch() -> None:
     threads = settings.PICTUREUS_TORCH_THREADS or int(os.environ.get("OMP_NUM_THREADS") or 0)
     if threads > 0 and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def model_identity(info: dict) -> str:
+    """A fingerprint of the base model, cheap enough to take at every load.
+
+    The configs in full, and the names, sizes and three samples of each weight file rather than a
+    hash of gigabytes: it tells a replaced or fine-tuned checkpoint from the one a training cache
+    was made with, and stays the same when the same files are copied to another worker (no
+    paths or file times in it).
+    """
+    if info["format"] == "tiny":
+        return tiny.VERSION
+    path = Path(info["path"])
+    # A single-file checkpoint takes its configs from the diffusers folder it sits in.
+    root = path.parent if path.is_file() else path
+    configs = sorted([*root.glob("*.json"), *root.glob("*/*.json")])
+    weights = [path] if path.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    digest = hashlib.sha256(info["family"].encode())
+    for file in configs:
+        digest.update(f"\0{file.relative_to(root)}\0".encode() + file.read_bytes())
+    for file in weights:
+        if file.suffix not in WEIGHT_SUFFIXES:
+            continue
+        size = file.stat().st_size
+        digest.update(f"\0{file.relative_to(root)}\0{size}\0".encode())
+        middle = max(0, size // 2 - IDENTITY_SAMPLE // 2)
+        with open(file, "rb") as fh:
+            for offset in sorted({0, middle, max(0, size - IDENTITY_SAMPLE)}):
+                fh.seek(offset)
+                digest.update(fh.read(IDENTITY_SAMPLE))
+    return digest.hexdigest()
 
 
 def device_and_dtype() -> tuple[torch.device, torch.dtype]:
@@ -49,6 +84,8 @@ class BaseModel:
     device: torch.device
     dtype: torch.dtype
     source: str
+    # What the weights are (model_identity): part of the key of a training cache.
+    identity: str = ""
 
     @classmethod
     def load(cls, value: str | None = None, *, device=None, dtype=None) -> "BaseModel":
@@ -59,6 +96,7 @@ class BaseModel:
         configure_torch()
         value = settings.PICTUREUS_BASE_MODEL if value is None else value
         info = inspect_base_model(value)
+        identity = model_identity(info)
         if info["family"] == "tiny":
             info = {
                 "family": "tiny",
@@ -90,7 +128,7 @@ class BaseModel:
         # PyTorch's scaled-dot-product attention (flash / memory-efficient kernels on a GPU).
         pipe.unet.set_attn_processor(AttnProcessor2_0())
         pipe.to(device)
-        return cls(info["family"], pipe, device, dtype, value or "tiny")
+        return cls(info["family"], pipe, device, dtype, value or "tiny", identity)
 
     @property
     def unet(self):

@@ -4,13 +4,21 @@ Differences from diffusers' `train_dreambooth_lora.py` that matter for speed and
 latents and the prompt embedding are computed once (not every step) and the VAE and text
 encoder then leave the GPU; noise and timesteps come from a generator seeded by the step, so a
 run resumed from a checkpoint takes exactly the steps an uninterrupted one would have.
+
+The cache and the checkpoints carry the key of what they were made from (`cache_key`): the exact
+photo set, the resolution, the prompt and the base model. They are reused only under the same
+key, so a run never trains on latents, or continues weights, of photos that are not its own
+(P04, P05).
 """
 
+import hashlib
 import io
+import json
 import logging
+import struct
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +33,8 @@ from .base import BaseModel
 logger = logging.getLogger(__name__)
 
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
+# Bump when the crop or the encoding changes: caches made the old way are then not reused.
+CACHE_FORMAT = 1
 
 
 @dataclass
@@ -106,11 +116,50 @@ def encode_cache(base: BaseModel, pixels: torch.Tensor, config: TrainingConfig) 
     return cache
 
 
-def cache_to_bytes(cache: dict) -> bytes:
-    return safetensors_save({k: v.contiguous() for k, v in cache.items()})
+def cache_key(
+    base: BaseModel, config: TrainingConfig, photos: Sequence[tuple[int, str, object]]
+) -> str:
+    """The key of the cache for these photos, given in training order as (id, sha256, face box).
+
+    Everything the latents and the embedding are computed from: the photo set itself (ids and
+    content hashes, in order, and the face boxes that crop them), the resolution, the prompt and
+    the base model (its identity and precision).
+    """
+    made_from = {
+        "format": CACHE_FORMAT,
+        "photos": [[pk, sha256, face_box] for pk, sha256, face_box in photos],
+        "resolution": config.resolution,
+        "prompt": config.prompt,
+        "base": [base.family, base.identity, str(base.dtype)],
+    }
+    encoded = json.dumps(made_from, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def cache_from_bytes(data: bytes) -> dict:
+def checkpoint_key(key: str, config: TrainingConfig) -> str:
+    """A checkpoint continues only a run on the same cache with the same settings."""
+    made_from = [key, config.rank, config.learning_rate, config.seed, config.batch_size]
+    return hashlib.sha256(json.dumps(made_from).encode()).hexdigest()
+
+
+def cache_to_bytes(cache: dict, key: str) -> bytes:
+    return safetensors_save({k: v.contiguous() for k, v in cache.items()}, metadata={"key": key})
+
+
+def cache_key_of(data: bytes) -> str:
+    """The key a cache was saved with ("" for none), read from its header alone."""
+    try:
+        (length,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8 : 8 + length])
+    except (struct.error, ValueError):
+        return ""
+    return (header.get("__metadata__") or {}).get("key", "")
+
+
+def cache_from_bytes(data: bytes, key: str) -> dict | None:
+    """The cache in `data` when it was made under `key`; None otherwise (never "close enough")."""
+    if not key or cache_key_of(data) != key:
+        return None
     return safetensors_load(data)
 
 
@@ -147,18 +196,21 @@ def lora_file_bytes(base: BaseModel, unet) -> bytes:
         return path.read_bytes()
 
 
-def checkpoint_bytes(unet, optimizer, step: int) -> bytes:
+def checkpoint_bytes(unet, optimizer, step: int, key: str) -> bytes:
     buffer = io.BytesIO()
-    torch.save(
-        {"lora": lora_state(unet), "optimizer": optimizer.state_dict(), "step": step}, buffer
-    )
+    state = {"lora": lora_state(unet), "optimizer": optimizer.state_dict(), "step": step}
+    torch.save(state | {"key": key}, buffer)
     return buffer.getvalue()
 
 
-def checkpoint_restore(unet, optimizer, data: bytes) -> int:
+def checkpoint_restore(unet, optimizer, data: bytes, key: str) -> int:
+    """Continue from the checkpoint in `data` when it was made under `key`; the step it holds,
+    or 0 (start afresh) when it was not."""
     from peft.utils import set_peft_model_state_dict
 
     state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    if not key or state.get("key") != key:
+        return 0
     set_peft_model_state_dict(unet, state["lora"])
     optimizer.load_state_dict(state["optimizer"])
     return int(state["step"])
@@ -175,25 +227,28 @@ def train_lora(
     photos: list[tuple[Image.Image, object]],
     config: TrainingConfig,
     *,
+    key: str = "",
     cache_bytes: bytes | None = None,
     checkpoint: bytes | None = None,
     on_cache: Callable[[bytes], None] | None = None,
     on_checkpoint: Callable[[bytes, int], None] | None = None,
+    on_resume: Callable[[int], None] | None = None,
     on_progress: Callable[[int, int, float | None], None] | None = None,
 ) -> dict:
     """Train a LoRA for the photos; returns {"lora": bytes, "resumed_from": step, ...}.
 
-    `on_progress` is called after every step and may raise to stop the run; the checkpoint
-    callback gets a blob that `checkpoint=` accepts to resume.
+    `key` is the photos' `cache_key`: `cache_bytes` and `checkpoint` are used only when they
+    were made under it (without a key, never). `on_progress` is called after every step and may
+    raise to stop the run; the checkpoint callback gets a blob that `checkpoint=` accepts to
+    resume, and `on_resume` the step a run continues from.
     """
-    cache = cache_from_bytes(cache_bytes) if cache_bytes else None
-    if cache is not None and cache["latents"].shape[0] != len(photos):
-        cache = None
+    cache = cache_from_bytes(cache_bytes, key) if cache_bytes else None
+    cache_reused = cache is not None
     if cache is None:
         images = [face_crop(image, box, config.resolution) for image, box in photos]
         cache = encode_cache(base, images_to_tensor(images), config)
         if on_cache:
-            on_cache(cache_to_bytes(cache))
+            on_cache(cache_to_bytes(cache, key))
     if base.device.type == "cuda":
         # Only the UNet is needed from here on: the encoders leave the GPU.
         base.vae.to("cpu")
@@ -207,7 +262,10 @@ def train_lora(
     params = lora_add(unet, config.rank)
     # One fused kernel for all LoRA tensors instead of a Python loop over them.
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=1e-4, fused=True)
-    start = checkpoint_restore(unet, optimizer, checkpoint) if checkpoint else 0
+    run_key = checkpoint_key(key, config) if key else ""
+    start = checkpoint_restore(unet, optimizer, checkpoint, run_key) if checkpoint else 0
+    if start and on_resume:
+        on_resume(start)
     scheduler = noise_scheduler_for(base)
     latents_all = cache["latents"].to(base.device)
     embeds = cache["embeds"].to(base.device, dtype=base.dtype)
@@ -251,7 +309,7 @@ def train_lora(
         speed = (time.perf_counter() - started) / (done - start)
         every = config.checkpoint_every
         if on_checkpoint and every and done % every == 0 and done < config.steps:
-            on_checkpoint(checkpoint_bytes(unet, optimizer, done), done)
+            on_checkpoint(checkpoint_bytes(unet, optimizer, done, run_key), done)
         if on_progress:
             on_progress(done, config.steps, speed)
     unet.eval()
@@ -259,6 +317,7 @@ def train_lora(
     return {
         "lora": lora_file_bytes(base, unet),
         "resumed_from": start,
+        "cache_reused": cache_reused,
         "seconds": elapsed,
         "steps_run": config.steps - start,
     }

@@ -171,3 +171,19 @@ def test_a_single_file_beside_the_other_familys_configs_is_refused(folders, tmp_
 
     with pytest.raises(BaseModelError, match="an sdxl checkpoint.*StableDiffusionPipeline"):
         inspect_base_model(str(path))
+
+
+def test_the_models_identity_follows_its_weights_not_where_they_lie(folders, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from generation.pipeline.base import model_identity
+
+    def identity(path):
+        return model_identity({"family": "sd", "format": "diffusers", "path": str(path)})
+
+    copy = shutil.copytree(folders["sd"], tmp_path / "copy")
+    assert identity(copy) == identity(folders["sd"])
+    # A fine-tuned VAE of the same shapes: a training cache made with the old one must not match.
+    vae = copy / "vae" / "diffusion_pytorch_model.safetensors"
+    save_file({k: v + 1e-3 for k, v in load_file(vae).items()}, vae)
+    assert identity(copy) != identity(folders["sd"])
