@@ -1,5 +1,5 @@
 from django.apps import AppConfig, apps
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 # What every visitor's pages show: a change to one of these retires the cached pages.
@@ -29,3 +29,8 @@ class PictureUsConfig(AppConfig):
             model = apps.get_model(label)
             for signal in (post_save, post_delete):
                 signal.connect(content_changed, sender=model, dispatch_uid=f"pagecache:{label}")
+        # A data migration saves through historical models, which send none of those signals.
+        # Every migrate run ends with post_migrate for each app with models: one is enough.
+        post_migrate.connect(
+            content_changed, sender=apps.get_app_config("privacy"), dispatch_uid="pagecache:migrate"
+        )

@@ -227,7 +227,7 @@ class PhotoSessionAdmin(admin.ModelAdmin):
         }
         return render(request, "sessions_app/admin_refund.html", context)
 
-    @admin.action(description=_("Refund selected sessions in full"))
+    @admin.action(permissions=["change"], description=_("Refund selected sessions in full"))
     def refund_in_full(self, request, queryset):
         done = 0
         for photo_session in queryset:
