@@ -1,4 +1,6 @@
 import hashlib
+import hmac
+import json
 import uuid
 
 from django.conf import settings
@@ -232,6 +234,11 @@ class DeletionReceipt(AppendOnlyModel):
         REQUEST = "request", _("Customer's request")
         WITHDRAWAL = "withdrawal", _("Consent withdrawn")
 
+    class HashScheme(models.TextChoices):
+        # Entries written before the chain was keyed; verifiable only as a prefix of the chain.
+        SHA256 = "sha256", _("SHA-256 (before the chain was keyed)")
+        HMAC_SHA256 = "hmac-sha256", _("HMAC-SHA256 with the chain key")
+
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -251,6 +258,9 @@ class DeletionReceipt(AppendOnlyModel):
     # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
     prev_hash = models.CharField(_("previous entry hash"), max_length=64, unique=True)
     entry_hash = models.CharField(_("entry hash"), max_length=64, unique=True)
+    hash_scheme = models.CharField(
+        _("hash scheme"), max_length=16, choices=HashScheme.choices, default=HashScheme.HMAC_SHA256
+    )
 
     class Meta:
         verbose_name = _("deletion receipt")
@@ -270,21 +280,29 @@ class DeletionReceipt(AppendOnlyModel):
         return labels.get(self.category, self.category)
 
     def compute_hash(self) -> str:
-        """The entry's hash over its content-free fields and the previous entry's hash."""
-        payload = "|".join(
-            [
-                self.prev_hash,
-                self.subject_ref,
-                self.category,
-                self.what,
-                self.content_sha256,
-                self.storage_location,
-                self.reason,
-                self.detail,
-                self.deleted_at.isoformat(),
-            ]
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()
+        """The entry's hash over its content-free fields and the previous entry's hash.
+
+        Keyed entries are an HMAC with `settings.RECEIPT_CHAIN_KEY`, which the database does not
+        hold: whoever can write to it cannot recompute a valid tail. Old entries keep the plain
+        SHA-256 they were written with.
+        """
+        fields = [
+            self.prev_hash,
+            self.subject_ref,
+            self.category,
+            self.what,
+            self.content_sha256,
+            self.storage_location,
+            self.reason,
+            self.detail,
+            self.deleted_at.isoformat(),
+        ]
+        if self.hash_scheme == self.HashScheme.SHA256:
+            return hashlib.sha256("|".join(fields).encode()).hexdigest()
+        # JSON, not "|": no field's text can pass for a boundary between two fields.
+        payload = json.dumps([self.hash_scheme, *fields], separators=(",", ":"))
+        key = settings.RECEIPT_CHAIN_KEY.encode()
+        return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
 class LegalHold(models.Model):

@@ -37,3 +37,10 @@ def dsr_erasure_run(request_id: int) -> None:
 def retention_sweep() -> dict:
     """The scheduled retention sweep (django-celery-beat, seeded by a migration)."""
     return services.retention_sweep()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=300, max_retries=5)
+def receipts_anchor() -> dict:
+    """Anchor the deletion-receipt chain's head outside the database (daily, django-celery-beat,
+    seeded by a migration). Safe to run again: each run signs one more checkpoint."""
+    return services.receipts.receipts_anchor()

@@ -74,7 +74,9 @@ def dsr_create(
         )
     now = timezone.now()
     jurisdictions = jurisdictions_for_region(region)
-    deadlines = dsar_deadlines(jurisdictions=jurisdictions, received=timezone.localdate(now))
+    deadlines = dsar_deadlines(
+        jurisdictions=jurisdictions, received=timezone.localdate(now), region=region
+    )
     with transaction.atomic():
         dsr = DataSubjectRequest(
             type=type,
@@ -236,8 +238,12 @@ def dsr_extend(*, dsr: DataSubjectRequest, actor, reason: str, today=None) -> No
         raise PrivacyError(
             translation.gettext("The deadline has passed: an extension is no longer possible.")
         )
+    # The request keeps no region: the account's picks the holidays; without an account,
+    # weekends only (which can only give an earlier date).
     deadlines = dsar_deadlines(
-        jurisdictions=dsr.jurisdictions, received=timezone.localdate(dsr.received_at)
+        jurisdictions=dsr.jurisdictions,
+        received=timezone.localdate(dsr.received_at),
+        region=dsr.user.region if dsr.user else "",
     )
     if deadlines["extended_due"] is None:
         _dsr_audit(dsr, "extend_refused", actor=actor, why="law allows none")
