@@ -14,5 +14,8 @@ def site(request):
         "payment_backend": settings.PAYMENT_BACKEND,
         "uses_tiny_model": not settings.PICTUREUS_BASE_MODEL,
         "privacy_contact_email": settings.PRIVACY_CONTACT_EMAIL,
+        "company_name": settings.PICTUREUS_COMPANY_NAME,
+        "company_address": settings.PICTUREUS_COMPANY_ADDRESS,
+        "privacy_officer": settings.PICTUREUS_PRIVACY_OFFICER,
         **csrf_placeholder(request),
     }

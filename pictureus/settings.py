@@ -93,6 +93,13 @@ REQUIRED_IN_PRODUCTION = [
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
     "DEFAULT_FROM_EMAIL",
+    # Who operates the service, as the privacy policy names them (PIPA Art. 30, 31).
+    "PICTUREUS_COMPANY_NAME",
+    "PICTUREUS_COMPANY_ADDRESS",
+    "PICTUREUS_PRIVACY_OFFICER",
+    "PRIVACY_CONTACT_EMAIL",
+    # Keys the deletion-receipt chain (P10): it must live outside the database.
+    "PICTUREUS_RECEIPT_CHAIN_KEY",
 ]
 if not DEBUG:
     for _name in REQUIRED_IN_PRODUCTION:
@@ -103,6 +110,14 @@ if not DEBUG:
             )
 
 SECRET_KEY = env("SECRET_KEY", "insecure-local-development-key-never-use-in-production-0123456789")
+# HMAC key of the deletion-receipt chain and its signed checkpoints (P10). Kept outside the
+# database so that whoever can write to the database cannot rewrite receipts consistently; it
+# must never change (receipts and checkpoints made with it verify only with it).
+RECEIPT_CHAIN_KEY = env(
+    "PICTUREUS_RECEIPT_CHAIN_KEY", "insecure-local-receipt-chain-key-never-use-in-production"
+)
+if not DEBUG and len(RECEIPT_CHAIN_KEY) < 32:
+    raise ImproperlyConfigured("PICTUREUS_RECEIPT_CHAIN_KEY must be at least 32 characters.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -337,6 +352,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "PictureUs <hello@pictureus.local
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OPERATORS_EMAIL = env_list("OPERATORS_EMAIL", "operators@pictureus.localhost")
 PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "privacy@pictureus.localhost")
+# The operator and its privacy officer (개인정보 보호책임자), shown in the privacy policy.
+PICTUREUS_COMPANY_NAME = env("PICTUREUS_COMPANY_NAME", "PictureUs Labs")
+PICTUREUS_COMPANY_ADDRESS = env("PICTUREUS_COMPANY_ADDRESS", "1 Example Street, Seoul, Korea")
+PICTUREUS_PRIVACY_OFFICER = env("PICTUREUS_PRIVACY_OFFICER", "Alex Kim")
 
 # The base model: a local diffusers folder or .safetensors file; empty means the tiny model.
 PICTUREUS_BASE_MODEL = env("PICTUREUS_BASE_MODEL")

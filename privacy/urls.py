@@ -19,6 +19,7 @@ urlpatterns = [
     path("request/verify/<str:token>/", views.request_verify, name="request_verify"),
     path("request/confirm/<str:token>/", views.request_confirm, name="request_confirm"),
     path("cookies/", views.cookie_choice, name="cookie_choice"),
+    path("cookies/settings/", views.cookie_settings, name="cookie_settings"),
     path("staff/photo/<str:kind>/<int:pk>/", views.staff_photo, name="staff_photo"),
     path("staff/dashboard/", views.staff_dashboard, name="staff_dashboard"),
 ]

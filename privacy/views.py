@@ -20,7 +20,12 @@ from .forms import (
     VisitorRequestForm,
     VisitorVerifyForm,
 )
-from .middleware import browser_id_for, remember_browser_id
+from .middleware import (
+    BROWSER_COOKIE,
+    browser_id_for,
+    cookie_choice_from,
+    remember_cookie_choice,
+)
 from .models import (
     ConsentRecord,
     DataExport,
@@ -34,7 +39,6 @@ from .models import (
 
 P = ConsentRecord.Purpose
 ACCOUNT_PURPOSES = [P.MODEL_IMPROVEMENT, P.MARKETING_LIKENESS, P.SALE_SHARING]
-CONSENT_COOKIE = "pu_consent"
 
 
 def _own_session(user, public_id):
@@ -313,14 +317,11 @@ def cookie_choice(request):
     choice = request.POST.get("choice")
     if choice not in ("accept", "reject"):
         return HttpResponse(_("Choose to accept or reject optional cookies."), status=400)
-    browser_id = browser_id_for(request)
-    services.consent_record(
-        user=request.user,
-        purpose=P.COOKIES_OPTIONAL,
-        granted=choice == "accept",
-        method=ConsentRecord.Method.COOKIE_BANNER,
+    services.cookie_choice_record(
         request=request,
-        browser_id=browser_id,
+        browser_id=browser_id_for(request),
+        accepted=choice == "accept",
+        method=ConsentRecord.Method.COOKIE_BANNER,
     )
     next_url = request.POST.get("next", "")
     if request.headers.get("X-Requested-With") == "fetch":
@@ -329,12 +330,40 @@ def cookie_choice(request):
         response = redirect(next_url)
     else:
         response = redirect("home")
-    response.set_cookie(
-        CONSENT_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-        secure=request.is_secure(),
-    )  # fmt: skip
-    remember_browser_id(request, response)
+    remember_cookie_choice(request, response, choice)
     return response
+
+
+def cookie_settings(request):
+    """See the browser's cookie choice and change it, each change a ledger row (P21)."""
+    if request.method == "POST":
+        choice = request.POST.get("choice")
+        if choice not in ("accept", "reject"):
+            messages.error(request, _("Choose to accept or reject optional cookies."))
+            return redirect("privacy:cookie_settings")
+        services.cookie_choice_record(
+            request=request,
+            browser_id=browser_id_for(request),
+            accepted=choice == "accept",
+            method=ConsentRecord.Method.FORM,
+        )
+        if choice == "accept":
+            messages.success(request, _("Your choice is saved: optional cookies are allowed."))
+        else:
+            messages.success(
+                request, _("Your choice is saved: only the cookies the site needs are used.")
+            )
+        response = redirect("privacy:cookie_settings")
+        remember_cookie_choice(request, response, choice)
+        return response
+    choice, latest = cookie_choice_from(request), None
+    if choice and request.COOKIES.get(BROWSER_COOKIE):
+        latest = services.cookie_choice_latest(
+            browser_id=browser_id_for(request), user=request.user
+        )
+        if latest is not None and latest.granted != (choice == "accept"):
+            latest = None  # the date of another choice would mislead
+    return render(request, "privacy/cookie_settings.html", {"choice": choice, "latest": latest})
 
 
 @login_required

@@ -147,3 +147,32 @@ def gpc_record(*, request, browser_id: str) -> None:
                 request=request,
                 browser_id=browser_id,
             )
+
+
+def cookie_choice_record(*, request, browser_id: str, accepted: bool, method: str) -> ConsentRecord:
+    """Record a choice about optional cookies for the browser and the signed-in account (P21)."""
+    return consent_record(
+        user=getattr(request, "user", None),
+        purpose=ConsentRecord.Purpose.COOKIES_OPTIONAL,
+        granted=accepted,
+        method=method,
+        request=request,
+        browser_id=browser_id,
+    )
+
+
+def cookie_choice_latest(*, browser_id: str, user=None) -> ConsentRecord | None:
+    """The latest optional-cookie choice made in this browser, by a visitor or by `user`.
+
+    Never another account's row: a shared browser keeps each account's choices apart.
+    """
+    if not browser_id:
+        return None
+    user = real_user(user)
+    whose = models.Q(user__isnull=True)
+    if user is not None:
+        whose |= models.Q(user=user)
+    rows = ConsentRecord.objects.filter(
+        whose, purpose=ConsentRecord.Purpose.COOKIES_OPTIONAL, browser_id=browser_id
+    )
+    return rows.order_by("-created_at", "-id").first()

@@ -14,11 +14,21 @@
     if (!banner || !window.fetch) return;
     var form = banner.querySelector("form");
     form.addEventListener("submit", function (event) {
+      // Without the pressed button the choice is unknown: let the form post itself instead.
+      if (!event.submitter || !event.submitter.name) return;
       event.preventDefault();
+      var submitter = event.submitter;
       var data = new FormData(form);
-      if (event.submitter && event.submitter.name) {
-        data.append(event.submitter.name, event.submitter.value);
-      }
+      data.append(submitter.name, submitter.value);
+      // form.submit() sends no button: the choice goes along in a hidden field.
+      var postPlainly = function () {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = submitter.name;
+        input.value = submitter.value;
+        form.appendChild(input);
+        form.submit();
+      };
       fetch(form.action, {
         method: "POST",
         body: data,
@@ -26,8 +36,8 @@
         headers: { "X-Requested-With": "fetch" },
       }).then(function (response) {
         if (response.ok) banner.remove();
-        else form.submit();
-      });
+        else postPlainly();
+      }, postPlainly);
     });
   }
 

@@ -1,4 +1,5 @@
-"""A visitor reads the privacy policy: its version, its date and its processors."""
+"""A visitor reads the privacy policy: its version, its date, its operator, its processors, and
+finds the form to exercise their rights."""
 
 import datetime
 
@@ -14,13 +15,15 @@ pytestmark = [
 
 @pytest.fixture
 def policy(transactional_db):
-    # The version the migrations seed, or one like it where an earlier flush removed it.
-    return PolicyVersion.current(PolicyVersion.Kind.PRIVACY) or PolicyVersion.objects.create(
+    # The version the migrations publish (v1.1), recreated where an earlier flush removed it.
+    return PolicyVersion.objects.get_or_create(
         kind=PolicyVersion.Kind.PRIVACY,
-        version="1.0",
-        effective_date=datetime.date(2025, 1, 1),
-        last_updated=datetime.date(2025, 1, 1),
-    )
+        version="v1.1",
+        defaults={
+            "effective_date": datetime.date(2026, 11, 28),
+            "last_updated": datetime.date(2026, 11, 28),
+        },
+    )[0]
 
 
 @pytest.fixture
@@ -45,7 +48,9 @@ def processors(transactional_db):
     )  # fmt: skip
 
 
-def test_visitor_reads_the_privacy_policy(open_visit, catalogue, policy, processors, language):
+def test_visitor_reads_the_privacy_policy(
+    open_visit, catalogue, policy, processors, language, settings
+):
     visit = open_visit(language)
     visit.at("home")
     page = visit.goto(f"/{language}/")
@@ -56,6 +61,18 @@ def test_visitor_reads_the_privacy_policy(open_visit, catalogue, policy, process
     assert page.locator("[data-policy-updated]").get_attribute("datetime") == (
         policy.last_updated.isoformat()
     )
+    assert policy.version == "v1.1"
+    assert page.locator("[data-policy-version]").inner_text() == "v1.1"
+    assert page.locator("[data-policy-updated]").get_attribute("datetime") == "2026-11-28"
+    officer = page.locator("#policy-18 ~ ul").inner_text()
+    assert settings.PICTUREUS_PRIVACY_OFFICER in officer
+    assert settings.PRIVACY_CONTACT_EMAIL in officer
+    assert ("Privacy officer" if language == "en" else "개인정보 보호책임자") in officer
     processors = page.locator("[data-processors] tbody").inner_text()
     assert "Stripe" in processors
     assert ("Email delivery provider" if language == "en" else "이메일 발송 업체") in processors
+
+    visit.at("privacy request form, from the rights section")
+    page = visit.click(page.locator("section[aria-labelledby='policy-12'] a[href$='/request/']"))
+    assert page.url.endswith(f"/{language}/privacy/request/")
+    assert page.locator("main form select[name=type]").is_visible()

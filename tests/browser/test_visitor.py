@@ -1,8 +1,11 @@
-"""A visitor reads the home page, answers the cookie banner, and finds the site fits a phone."""
+"""A visitor reads the home page, answers the cookie banner, changes it later from the footer,
+and finds the site fits a phone."""
 
 import pytest
 
 from privacy.models import ConsentRecord
+
+from .checks import announced_errors, tab_to
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,6 +41,51 @@ def test_visitor_reads_the_home_page_and_answers_the_cookie_banner(
     page = visit.goto(f"/{language}/faq/")
     assert page.locator("[data-cookie-banner]").count() == 0
     assert ConsentRecord.objects.count() == 1
+
+
+@pytest.mark.promise("P21")
+def test_visitor_changes_the_cookie_choice_from_the_footer_with_the_keyboard(
+    open_visit, catalogue, language
+):
+    visit = open_visit(language)
+    visit.at("home: accept optional cookies")
+    page = visit.goto(f"/{language}/")
+    banner = page.locator("[data-cookie-banner]")
+    banner.locator("button[value=accept]").click()
+    banner.wait_for(state="detached")
+
+    visit.at("a cached page: the footer's cookie settings, by keyboard")
+    page = visit.goto(f"/{language}/faq/")
+    assert page.locator("[data-cookie-banner]").count() == 0
+    tab_to(page, "footer a[href$='/privacy/cookies/settings/']", limit=200)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page = visit.check()
+    assert page.url.endswith(f"/{language}/privacy/cookies/settings/")
+    assert page.is_checked("#cookie-choice-accept")
+
+    visit.at("cookie settings: only necessary cookies, by keyboard")
+    tab_to(page, "#cookie-choice-accept")
+    page.keyboard.press("ArrowUp")  # the other choice in the group
+    assert page.is_checked("#cookie-choice-reject")
+    tab_to(page, "main form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page = visit.check()
+    assert page.is_checked("#cookie-choice-reject")
+    assert announced_errors(page), "the saved choice is not announced"
+    accepted, refused = ConsentRecord.objects.filter(
+        purpose=ConsentRecord.Purpose.COOKIES_OPTIONAL
+    ).order_by("id")
+    assert (accepted.granted, refused.granted) == (True, False)
+    assert accepted.browser_id == refused.browser_id
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies["pu_consent"] == "reject" and cookies["pu_bid"] == refused.browser_id
+
+    visit.at("the footer's privacy requests")
+    page = visit.click(page.locator("footer a[href$='/privacy/request/']"))
+    assert page.url.endswith(f"/{language}/privacy/request/")
+    assert page.locator("[data-cookie-banner]").count() == 0
 
 
 def test_pages_fit_a_360_pixel_phone(open_visit, catalogue, language):

@@ -54,7 +54,7 @@ def test_a_minor_policy_version_keeps_consent_current(alice):
     services.consent_record(user=alice, purpose=FACE, granted=True, method="form")
     PolicyVersion.objects.create(
         kind="privacy",
-        version="v1.1",
+        version="v1.1.1",
         effective_date=datetime.date.today(),
         last_updated=datetime.date.today(),
         material_change=False,

@@ -20,9 +20,8 @@ def _direct_links(model) -> set[str]:
     """Fields of `model` that point at an account or a session, or hold an email address."""
     links = set()
     for field in model._meta.concrete_fields:
-        if isinstance(field, models.EmailField):
-            links.add(field.name)
-        elif field.is_relation and _is_person_or_session(field.related_model):
+        person = field.is_relation and _is_person_or_session(field.related_model)
+        if person or isinstance(field, models.EmailField):
             links.add(field.name)
     return links
 

@@ -19,6 +19,11 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_test_production_like",
     "STRIPE_WEBHOOK_SECRET": "whsec_production_like",
     "DEFAULT_FROM_EMAIL": "PictureUs <hello@pictureus.example>",
+    "PICTUREUS_COMPANY_NAME": "PictureUs Labs Inc.",
+    "PICTUREUS_COMPANY_ADDRESS": "100 Production Road, Seoul, Republic of Korea",
+    "PICTUREUS_PRIVACY_OFFICER": "Min-ji Park, Head of Privacy",
+    "PICTUREUS_RECEIPT_CHAIN_KEY": "receipt-chain-key-for-the-deploy-check-0123456789",
+    "PRIVACY_CONTACT_EMAIL": "privacy@pictureus.example",
 }
 
 
