@@ -7,7 +7,7 @@ TORCH_PIN ?= torch==2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast install lint format messages demo worker clean
+.PHONY: run test test-fast mutate install lint format messages demo worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: install locale/ko/LC_MESSAGES/django.mo node_modules/.package-lock.json
 # Everything but the journeys in a real browser.
 test-fast: install locale/ko/LC_MESSAGES/django.mo
 	OMP_NUM_THREADS=1 PICTUREUS_TESTING=1 $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+# Mutation testing of the privacy code against the promise tests: a report, not a gate.
+# MUTATE_ARGS="--module privacy/middleware.py --list-survivors", or "--sample 100", narrows it.
+mutate: install locale/ko/LC_MESSAGES/django.mo
+	OMP_NUM_THREADS=1 PICTUREUS_TESTING=1 $(BIN)/python tests/mutate.py $(MUTATE_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
