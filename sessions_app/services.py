@@ -430,8 +430,10 @@ def refunds_failed_retry(*, now=None) -> dict:
 
 @transaction.atomic
 def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
-    """Delete an accepted photo: its bytes, its thumbnail, its row; a receipt stays (P08)."""
-    from privacy.services import file_erase
+    """Delete an accepted photo: its bytes, its thumbnail, its row, and whatever was already
+    made from the session's photos (cached latents, weights); a receipt stays for each (P08)."""
+    from privacy.models import RetentionPolicy
+    from privacy.services import file_erase, session_data_erase
 
     photo_session = photo.photo_session
     subject = photo_session.user
@@ -452,6 +454,12 @@ def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
         detail={"photo": photo.pk, "reason": reason[:200]},
     )
     photo.delete()
+    session_data_erase(
+        photo_session=photo_session,
+        categories={RetentionPolicy.Category.TRAINING_ARTIFACTS},
+        reason=reason,
+        actor=actor,
+    )
 
 
 # Why a session's data went, as its state history says it (translated where it is shown).

@@ -325,19 +325,49 @@ def test_bobs_session_id_with_alices_photo_id_is_404(
     assert client.get(f"/en/sessions/{bobs.public_id}/photos/{photo.pk}/image/").status_code == 404
 
 
-def test_the_customer_deletes_an_accepted_photo(client, collecting_session):
-    upload(client, collecting_session, ("me.jpg", images.face_jpeg(0)))
-    photo = SourcePhoto.objects.get()
-    files = stored_files()
-    assert len(files) == 2
-    response = client.post(f"/en/sessions/{collecting_session.public_id}/photos/{photo.pk}/delete/")
-    assert response.status_code == 302
-    assert not SourcePhoto.objects.exists()
-    assert stored_files() == []
-    # A content-free receipt stays for the photo and its thumbnail.
+@pytest.mark.promise("P08")
+def test_the_customer_deletes_an_accepted_photo_and_what_was_made_from_it(
+    client, alice, collecting_session, make_session
+):
+    from django.core.files.base import ContentFile
+
+    from generation.models import TrainingArtifact
+    from pictureus.storage import private_storage
     from privacy.models import DeletionReceipt
 
+    upload(client, collecting_session, ("me.jpg", images.face_jpeg(0)))
+    upload(client, collecting_session, ("me2.jpg", images.face_jpeg(1)))
+    photo, kept = SourcePhoto.objects.order_by("pk")
+    # Latents cached from the session's photos (a training that was stopped), and another
+    # session of the same customer with a photo and weights of its own.
+    other = make_session(alice, "collecting_photos")
+    for session in (collecting_session, other):
+        artifact = TrainingArtifact(photo_session=session, kind="latents", sha256="0" * 64)
+        artifact.file.save("latents.safetensors", ContentFile(b"latents"), save=False)
+        artifact.save()
+    other_photo = SourcePhoto(photo_session=other, sha256="1" * 64, width=8, height=8)
+    other_photo.image.save("x.jpg", ContentFile(b"other"), save=False)
+    other_photo.save()
+    storage = private_storage()
+    names = {
+        "photo": [photo.image.name, photo.thumbnail.name],
+        "latents": [TrainingArtifact.objects.get(photo_session=collecting_session).file.name],
+        "kept": [kept.image.name, other_photo.image.name]
+        + [a.file.name for a in TrainingArtifact.objects.filter(photo_session=other)],
+    }
+    assert all(storage.exists(n) for group in names.values() for n in group)
+    response = client.post(f"/en/sessions/{collecting_session.public_id}/photos/{photo.pk}/delete/")
+    assert response.status_code == 302
+    assert list(SourcePhoto.objects.filter(photo_session=collecting_session)) == [kept]
+    assert not any(storage.exists(n) for n in names["photo"] + names["latents"])
+    assert all(storage.exists(n) for n in names["kept"])
+    # What was made from the photo goes with it; nothing of the other session does.
+    assert not TrainingArtifact.objects.filter(photo_session=collecting_session).exists()
+    assert TrainingArtifact.objects.filter(photo_session=other).exists()
+    assert SourcePhoto.objects.filter(pk=other_photo.pk).exists()
+    # A content-free receipt stays for each file.
     assert DeletionReceipt.objects.filter(category="originals").count() == 2
+    assert DeletionReceipt.objects.filter(category="training_artifacts").count() == 1
 
 
 def test_submit_needs_ten_photos_then_queues_for_generation(client, collecting_session):
