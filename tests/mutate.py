@@ -67,6 +67,12 @@ TARGETS = [
     ),
     ("sessions_app/services.py", ("photo_delete",)),
 ]
+# Functions that run once, at start-up (the registry's declarations): swapping a mutant into a
+# process that has already run them would test nothing, so these always get a fresh pytest.
+AT_START_UP = {
+    ("privacy/registry.py", name)
+    for name in ("register", "register_store", "register_session_stopper", "discover")
+}
 PYTEST_SELECTION = "promise and not browser"
 EQUIVALENT_FILE = ROOT / "tests" / "mutation-equivalent.txt"
 # Each test may take this many times its time in the clean run (measured under coverage, so
@@ -765,6 +771,8 @@ class Server:
         tree = Path(self.plan["tree"])
         path = tree / mutant.path  # the mutated file, as the server wrote it
         code = compile(path.read_bytes(), str(path), "exec")
+        if (mutant.path, mutant.function) in AT_START_UP:
+            return UNPATCHABLE
         if not swap_code(mutant.function, code, functions):
             return UNPATCHABLE
         self.failed = False

@@ -6,6 +6,8 @@ import zipfile
 
 import pytest
 from django.core import mail
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from privacy import services
 from privacy.models import AuditEvent, ConsentRecord, DataExport, DeletionReceipt, PolicyVersion
@@ -308,3 +310,54 @@ def test_exercising_rights_changes_no_price_or_service(client, alice, bob, make_
     assert (a.amount, a.currency, a.plan_id) == (b.amount, b.currency, b.plan_id)
     assert client.get("/en/pricing/").status_code == 200
     assert mail.outbox  # the customer was told, not penalised
+
+
+@pytest.mark.django_db
+@pytest.mark.promise("P10")
+@pytest.mark.promise("P26")
+def test_every_receipt_names_what_went_in_the_readers_language(client, alice):
+    services.receipt_append(
+        subject=alice, category="agent_authority", what="authority.pdf", reason="retention"
+    )
+    services.receipt_append(subject=alice, category="originals", what="x.jpg", reason="request")
+    login(client, alice)
+    english = client.get("/en/privacy/centre/").content.decode()
+    assert "<td>Authorised agent&#x27;s document</td>" in english
+    assert "<td>Original photos</td>" in english
+    korean = client.get("/ko/privacy/centre/").content.decode()
+    assert "<td>대리인 위임 서류</td>" in korean and "<td>원본 사진</td>" in korean
+
+
+@pytest.mark.django_db
+@pytest.mark.promise("P12")
+def test_a_ready_export_is_emailed_and_closes_only_a_request_still_open(alice, make_session):
+    make_session(alice, files=False)
+    own = DataExport.objects.create(user=alice)
+    services.export_build(export=own)
+    mail.outbox.clear()
+    services.export_notify(export=own)
+    (email,) = mail.outbox
+    assert email.to == [alice.email] and "/privacy/export/" in email.body
+    with translation.override("en"):
+        assert date_format(timezone.localtime(own.expires_at), "DATETIME_FORMAT") in email.body
+
+    def requested_export(**state):
+        dsr = services.dsr_create(
+            type="access", channel="customer", email=alice.email, region="GB", user=alice,
+            verified_by_reauthentication=True,
+        )  # fmt: skip
+        type(dsr).objects.filter(pk=dsr.pk).update(**state)
+        export = DataExport.objects.create(user=alice, request=dsr)
+        services.export_build(export=export)
+        mail.outbox.clear()
+        return dsr, export
+
+    closed, export = requested_export(status="fulfilled", closed_at="2026-01-02T00:00:00Z")
+    services.export_notify(export=export)
+    closed.refresh_from_db()
+    assert len(mail.outbox) == 1 and closed.closed_at.year == 2026 and closed.closed_at.month == 1
+
+    still_open, export = requested_export(status="in_progress")
+    services.export_notify(export=export)
+    still_open.refresh_from_db()
+    assert still_open.status == "fulfilled" and len(mail.outbox) == 2

@@ -100,7 +100,7 @@ def test_the_settings_page_shows_the_choice_and_a_refusal_removes_optional_cooki
     assert response.status_code == 302 and response["Location"] == SETTINGS.format(lang=lang)
     assert response.cookies["pu_consent"].value == "reject"
     removed = response.cookies["pu_analytics"]
-    assert removed.value == "" and removed["max-age"] == 0
+    assert removed.value == "" and removed["max-age"] == 0 and removed["samesite"] == "Lax"
     # The cookies the site needs stay.
     assert not {"pu_bid", "csrftoken", "sessionid"} & {
         name for name, c in response.cookies.items() if c["max-age"] == 0
@@ -203,3 +203,13 @@ def test_the_settings_page_dates_only_the_choice_in_effect(client, alice):
     # Signed out, only the visitor's own row (an acceptance) is there: no date for the refusal.
     html = client.get("/en/privacy/cookies/settings/").content.decode()
     assert 'data-cookie-choice="reject"' in html and "Recorded on" not in html
+
+
+@pytest.mark.promise("P21")
+@pytest.mark.promise("P15")
+def test_a_gpc_opt_out_later_does_not_pass_for_a_cookie_choice(client):
+    client.post("/en/privacy/cookies/settings/", {"choice": "accept"})
+    client.get("/en/", HTTP_SEC_GPC="1")
+    assert ConsentRecord.objects.filter(purpose="sale_sharing", granted=False).exists()
+    html = client.get(SETTINGS.format(lang="en")).content.decode()
+    assert 'data-cookie-choice="accept"' in html and "Recorded on" in html

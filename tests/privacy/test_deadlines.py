@@ -63,6 +63,15 @@ def test_the_extended_gdpr_deadline_rolls_the_same_way():
     assert (result["due"], result["extended_due"]) == (D(2027, 3, 17), D(2027, 5, 18))
 
 
+@pytest.mark.parametrize(
+    "region, laws",
+    [("KR", ["PIPA"]), ("GB", ["UK"]), ("FR", ["GDPR"]), ("US", ["CCPA"]), ("JP", ["GDPR"])],
+)
+def test_each_region_gets_its_law_and_elsewhere_the_gdpr_timetable(region, laws):
+    assert services.jurisdictions_for_region(region) == laws
+    assert services.jurisdictions_for_region(region.lower()) == laws
+
+
 def test_without_a_country_calendar_only_weekends_roll():
     # 6 May 2027 is Ascension Day, a holiday in Germany; "ZZ" has no calendar.
     assert deadlines("GDPR", D(2027, 4, 6), "DE")["due"] == D(2027, 5, 7)

@@ -105,3 +105,28 @@ def test_a_second_customer_on_a_shared_gpc_browser_gets_their_own_row(alice, bob
         (alice, bid),
         (bob, bid),
     ]
+
+
+@pytest.mark.promise("P15")
+def test_each_visitors_browser_gets_its_own_opt_out(db):
+    first, second = gpc_browser(), gpc_browser()
+    first.get("/en/")
+    second.get("/en/")
+    bids = {first.cookies["pu_bid"].value, second.cookies["pu_bid"].value}
+    assert len(bids) == 2
+    assert {r.browser_id for r in sale_rows(user__isnull=True)} == bids
+
+
+@pytest.mark.promise("P15")
+def test_later_requests_of_a_recorded_browser_do_not_touch_the_ledger(alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser = gpc_browser()
+    sign_in(browser, alice)
+    browser.get("/en/")
+    rows = sale_rows()
+    with CaptureQueriesContext(connection) as queries:
+        browser.get("/en/pricing/")
+    assert not [q for q in queries if "privacy_consentrecord" in (q["sql"] or "")]
+    assert sale_rows() == rows

@@ -178,6 +178,7 @@ def test_the_anchor_refuses_to_sign_a_damaged_chain(alice):
     assert AuditEvent.objects.filter(action="receipts.anchor_refused").exists()
     (email,) = mail.outbox
     assert "failed its check" in email.subject and "chain truncated" in email.body
+    assert "more problem" not in email.body  # every problem is listed
 
 
 def test_a_checkpoint_with_a_bad_signature_is_refused(alice):
@@ -239,3 +240,64 @@ def test_receipts_keyed_after_an_anchor_cannot_pass_for_old_ones(alice):
         f"checkpoint anchored {receipts_anchored_checkpoint().at}: receipt {new[1].pk} "
         f"hashed without the key, after the chain was keyed (none after receipt {last_old.pk})"
     ]
+
+
+def test_an_anchor_names_the_head_it_signed_in_the_audit_log_and_its_result(alice):
+    receipts = append(alice, 3)
+    mail.outbox.clear()
+    result = tasks.receipts_anchor()
+    lines = mail.outbox[0].body.splitlines()
+    line = next(text for text in lines if text.startswith(CHECKPOINT_TAG))
+    assert result == {"checkpoint": line}
+    (event,) = AuditEvent.objects.filter(action="receipts.anchored")
+    head = receipts[-1]
+    assert event.detail == {
+        "checkpoint": line, "count": 3, "head": head.pk, "hash": head.entry_hash,
+    }  # fmt: skip
+
+
+def test_the_furthest_of_several_anchors_is_the_one_checked(alice):
+    append(alice, 3)
+    anchor()
+    later = append(alice, 2, start=3)
+    anchor()
+    sql("DELETE FROM privacy_deletionreceipt WHERE id >= %s", [later[0].pk])
+    problems = services.receipts_verify()
+    assert any("3 receipt(s) left of the 5 it saw" in p for p in problems), problems
+
+
+def test_a_checkpoint_of_an_empty_chain_holds_as_receipts_are_added(alice):
+    checkpoint = anchor()
+    assert "count=0 head=0" in checkpoint
+    append(alice, 2)
+    assert services.receipts_verify() == []
+    assert verify(checkpoint)[0]
+
+
+def test_a_signed_line_under_another_tag_is_no_checkpoint(alice):
+    append(alice, 2)
+    checkpoint = anchor()
+    other = checkpoint.replace(CHECKPOINT_TAG, "some-other-chain", 1)
+    ok, report = verify(other)
+    assert not ok and "Checkpoint refused" in report
+
+
+def test_a_refused_anchor_lists_fifty_problems_and_counts_the_rest(alice):
+    append(alice, 53)
+    sql("UPDATE privacy_deletionreceipt SET what = %s", ["nothing deleted"])
+    mail.outbox.clear()
+    result = tasks.receipts_anchor()
+    assert len(result["problems"]) == 53
+    (event,) = AuditEvent.objects.filter(action="receipts.anchor_refused")
+    assert event.detail == {"problems": result["problems"][:50]}
+    (email,) = mail.outbox
+    listed = [line for line in email.body.splitlines() if line.startswith("- receipt")]
+    assert listed == [f"- {p}" for p in result["problems"][:50]]
+    assert "… and 3 more problems." in email.body
+
+
+def test_an_unkeyed_receipt_after_an_empty_chain_was_anchored_is_detected(alice):
+    checkpoint = anchor()
+    old_receipts(alice, 1)
+    ok, report = verify(checkpoint)
+    assert not ok and "hashed without the key, after the chain was keyed" in report

@@ -384,3 +384,89 @@ def test_the_officer_fulfils_access_and_erasure_as_tasks(client, celery_worker):
     assert bob.is_active
     sent = "\n".join(celery_worker.sent_mail())
     assert "/privacy/export/" in sent and "privacy request is complete" in sent
+
+
+# --- verification by the officer, and by the visitor's own details (P13) ---------------------
+
+
+@pytest.mark.promise("P13")
+def test_the_officer_verifies_only_with_a_method_and_links_the_account_by_its_email(
+    client, alice, bob, officer
+):
+    dsr = services.dsr_create(type="access", channel="visitor", email=bob.email, region="GB")
+    client.force_login(officer)
+    url = f"/en/backoffice/privacy/datasubjectrequest/{dsr.pk}/verify/"
+    page = client.post(url, {"method": "   "}, follow=True)
+    assert page.status_code == 200 and "This field is required" in page.content.decode()
+    with pytest.raises(services.PrivacyError, match="Say how the identity was verified"):
+        services.dsr_verify(dsr=dsr, actor=officer, method="   ")
+    dsr.refresh_from_db()
+    assert not dsr.is_verified and dsr.user is None
+    assert not AuditEvent.objects.filter(action="dsr.verified").exists()
+
+    client.post(url, {"method": "  video call, passport shown  "})
+    dsr.refresh_from_db()
+    assert dsr.is_verified and dsr.user == bob and dsr.verified_by == officer
+    assert dsr.verification_method == "video call, passport shown"
+    (event,) = AuditEvent.objects.filter(action="dsr.verified")
+    assert event.actor == officer and event.detail["method"] == "video call, passport shown"
+
+
+@pytest.mark.promise("P13")
+def test_a_visitor_is_verified_only_against_the_active_account_of_their_address(client, alice):
+    from accounts.models import User
+
+    closed = User.objects.create_user(
+        email="carol@example.com", password="pw-Customer-123", display_name="carol",
+        is_active=False,
+    )  # fmt: skip
+    bob = User.objects.create_user(
+        email="bob@example.com", password="pw-Customer-123", display_name="bob"
+    )
+    # An account that is closed cannot be verified into, even with its own name.
+    closed_dsr = services.dsr_create(
+        type="access", channel="visitor", email=closed.email, region="US"
+    )
+    with pytest.raises(services.PrivacyError):
+        services.dsr_visitor_verify(dsr=closed_dsr, display_name="carol")
+    failed = AuditEvent.objects.get(action="dsr.verification_failed")
+    assert failed.detail["method"] == "email+display_name"
+
+    dsr = services.dsr_create(type="access", channel="visitor", email=bob.email, region="US")
+    with pytest.raises(services.PrivacyError):
+        services.dsr_visitor_verify(dsr=dsr, display_name="alice")  # Alice's name, Bob's address
+    services.dsr_visitor_verify(dsr=dsr, display_name=" BOB ")
+    dsr.refresh_from_db()
+    assert dsr.user == bob and dsr.verification_method == "email link + display name"
+    verified_at = dsr.verified_at
+    # The link used again once verified changes nothing, whatever is typed.
+    services.dsr_visitor_verify(dsr=dsr, display_name="someone else")
+    dsr.refresh_from_db()
+    assert dsr.verified_at == verified_at and dsr.user == bob
+    assert AuditEvent.objects.filter(action="dsr.verified").count() == 1
+
+
+@pytest.mark.promise("P15")
+def test_an_opt_out_of_sale_request_records_the_opt_out_on_the_ledger(alice, officer):
+    from privacy.models import ConsentRecord
+
+    services.consent_record(user=alice, purpose="sale_sharing", granted=True, method="form")
+    dsr = services.dsr_create(
+        type="opt_out_sale", channel="customer", email=alice.email, region="US", user=alice,
+        verified_by_reauthentication=True,
+    )  # fmt: skip
+    services.dsr_fulfil(dsr=dsr, actor=officer)
+    latest = services.consent_latest(user=alice, purpose="sale_sharing")
+    assert latest.granted is False and latest.method == ConsentRecord.Method.FORM
+    dsr.refresh_from_db()
+    assert dsr.status == "fulfilled"
+
+
+@pytest.mark.promise("P02")
+@pytest.mark.promise("P16")
+def test_nobody_signed_in_has_no_consent_and_no_restriction_to_look_up(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    for nobody in (None, AnonymousUser()):
+        assert services.consent_is_current(user=nobody, purpose="face_photos") is False
+        assert services.processing_restricted(user=nobody) is False

@@ -368,6 +368,14 @@ def test_the_customer_deletes_an_accepted_photo_and_what_was_made_from_it(
     # A content-free receipt stays for each file.
     assert DeletionReceipt.objects.filter(category="originals").count() == 2
     assert DeletionReceipt.objects.filter(category="training_artifacts").count() == 1
+    # The audit log says who deleted which photo, and why.
+    from privacy.models import AuditEvent
+
+    (event,) = AuditEvent.objects.filter(action="photo.deleted")
+    assert (event.actor, event.subject, event.object_id) == (
+        alice, alice, str(collecting_session.pk),
+    )  # fmt: skip
+    assert event.detail == {"photo": photo.pk, "reason": "request"}
 
 
 def test_submit_needs_ten_photos_then_queues_for_generation(client, collecting_session):
