@@ -1,5 +1,11 @@
+from urllib.parse import quote
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from django.urls import reverse, translate_url
 from django.utils import translation
+
+from pictureus.mail import send_templated, site_url
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -13,7 +19,37 @@ class AccountAdapter(DefaultAccountAdapter):
         user = request.user
         if user.is_authenticated and user.preferred_language:
             # Land in the customer's own language, whatever page they signed in from.
-            from django.urls import translate_url
-
             return translate_url(url, user.preferred_language)
         return url
+
+    # --- email: allauth's messages go through the site's one mail path ----------------------
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        send_templated(
+            to=[email],
+            template_prefix=template_prefix,
+            context={"email": email, **context},
+            language=self._recipient_language(email, context.get("user")),
+        )
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        # allauth leaves the account out of a notice's context: the greeting and language need it.
+        context = {"user": user, **(context or {})}
+        super().send_notification_mail(template_prefix, user, context, email)
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return site_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return site_url(path.replace("UID-KEY", quote(key)))
+
+    @staticmethod
+    def _recipient_language(email: str, user) -> str:
+        """The account holder's language; for an address without an account, the page's."""
+        if user is None:
+            address = EmailAddress.objects.filter(email__iexact=email).select_related("user")
+            user = next((a.user for a in address[:1]), None)
+        if user is not None and user.preferred_language:
+            return user.preferred_language
+        return translation.get_language() or "en"

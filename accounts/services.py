@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
+
+from pictureus.mail import send_templated
 
 from .models import SupportRequest, User
 
@@ -40,22 +39,17 @@ def support_request_create(*, form, user, language: str) -> SupportRequest:
     support_request.user = user if user.is_authenticated else None
     support_request.language = language
     support_request.save()
-    # Operators read one language, whatever language the customer wrote from.
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("[PictureUs support] #%(number)s %(topic)s") % {
-            "number": support_request.pk,
-            "topic": support_request.get_topic_display(),
-        }
-        body = render_to_string(
-            "accounts/email/support_request.txt", {"support_request": support_request}
+
+    def email_the_operators():
+        # Operators read one language, whatever language the customer wrote from.
+        send_templated(
+            to=settings.OPERATORS_EMAIL,
+            template_prefix="accounts/email/support_request",
+            context={"support_request": support_request},
+            language=settings.LANGUAGE_CODE,
+            reply_to=[support_request.email],
         )
-    message = EmailMessage(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        settings.OPERATORS_EMAIL,
-        reply_to=[support_request.email],
-    )
+
     # robust: a mail server that is down must not turn a stored request into an error page.
-    transaction.on_commit(message.send, robust=True)
+    transaction.on_commit(email_the_operators, robust=True)
     return support_request

@@ -12,17 +12,15 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from celery import current_app
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Avg, Exists, F, OuterRef
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from pictureus.db import prepared_cursor
+from pictureus.mail import send_templated, site_url
 from privacy import services as privacy_services
 from privacy.models import DeletionReceipt, RetentionPolicy
 from sessions_app import services as sessions_services
@@ -918,13 +916,15 @@ def _email_customer(photo_session_id: int, which: str) -> None:
     """Tell the customer their gallery is ready, or that it failed and was refunded."""
     photo_session = PhotoSession.objects.select_related("user").get(pk=photo_session_id)
     user = photo_session.user
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        context = {
+    send_templated(
+        to=[user.email],
+        template_prefix=f"generation/email/{which}",
+        context={
             "user": user,
             "photo_session": photo_session,
-            "url": settings.SITE_URL
-            + reverse("generation:gallery", kwargs={"public_id": photo_session.public_id}),
-        }
-        subject = render_to_string(f"generation/email/{which}_subject.txt", context).strip()
-        body = render_to_string(f"generation/email/{which}_message.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            "url": site_url(
+                reverse("generation:gallery", kwargs={"public_id": photo_session.public_id})
+            ),
+        },
+        language=user.preferred_language,
+    )

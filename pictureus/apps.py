@@ -1,4 +1,7 @@
+from urllib.parse import urlsplit
+
 from django.apps import AppConfig, apps
+from django.conf import settings
 from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +14,19 @@ CONTENT_MODELS = (
     "privacy.Processor",
     "privacy.RetentionPolicy",
 )
+
+
+def site_follows_site_url(*, using="default", **kwargs):
+    """Name the Site (allauth's current_site) after SITE_URL, so a changed address takes hold."""
+    try:
+        Site = kwargs.get("apps", apps).get_model("sites", "Site")
+    except LookupError:  # migrated back before the sites table
+        return
+    domain = urlsplit(settings.SITE_URL).netloc or "pictureus.localhost"
+    Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID, defaults={"domain": domain, "name": "PictureUs"}
+    )
+    Site.objects.clear_cache()
 
 
 class PictureUsConfig(AppConfig):
@@ -33,4 +49,8 @@ class PictureUsConfig(AppConfig):
         # Every migrate run ends with post_migrate for each app with models: one is enough.
         post_migrate.connect(
             content_changed, sender=apps.get_app_config("privacy"), dispatch_uid="pagecache:migrate"
+        )
+        # Every deploy runs migrate: the Site row follows the SITE_URL of the deploy.
+        post_migrate.connect(
+            site_follows_site_url, sender=apps.get_app_config("sites"), dispatch_uid="site:migrate"
         )

@@ -218,7 +218,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PictureUs] "
+# A customer hears about every change to their password and email addresses. The emails'
+# subjects, texts and links come from the site's own templates (accounts.adapter).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_RATE_LIMIT", "5/5m/ip,5/5m/key"),

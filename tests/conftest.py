@@ -1,5 +1,7 @@
 """Shared fixtures: named users (one always refused), a real Celery worker, a real S3 server."""
 
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -75,6 +77,10 @@ def _default_language():
 # --- a real Celery worker -------------------------------------------------------------------
 
 
+# How Django's file-based email backend ends each message it writes.
+MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
+
+
 class WorkerHandle:
     def __init__(self, proc, log_path, mail_dir):
         self.proc = proc
@@ -85,10 +91,23 @@ class WorkerHandle:
         return self.log_path.read_text(errors="replace")
 
     def sent_mail(self):
-        """The messages the worker sent, as raw text (file-based email backend)."""
+        """The messages the worker has finished writing, each as its recipients, subject and
+        plain-text part.
+
+        The file-based backend creates its file before it writes a message into it and ends
+        every message with a line of dashes: a message without that line is still being written
+        and is not returned yet (reading it would race the worker).
+        """
         if not self.mail_dir.exists():
             return []
-        return [p.read_text(errors="replace") for p in sorted(self.mail_dir.iterdir())]
+        found = []
+        for path in sorted(self.mail_dir.iterdir()):
+            *complete, _being_written = path.read_bytes().split(MAIL_SEPARATOR)
+            for raw in complete:
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                text = message.get_body(preferencelist=("plain",)).get_content()
+                found.append(f"To: {message['To']}\nSubject: {message['Subject']}\n\n{text}")
+        return found
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc.poll() is None:
