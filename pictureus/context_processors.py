@@ -1,5 +1,7 @@
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 
 from .pagecache import csrf_placeholder
 
@@ -17,5 +19,15 @@ def site(request):
         "company_name": settings.PICTUREUS_COMPANY_NAME,
         "company_address": settings.PICTUREUS_COMPANY_ADDRESS,
         "privacy_officer": settings.PICTUREUS_PRIVACY_OFFICER,
+        "get_started_url": get_started_url(request),
         **csrf_placeholder(request),
     }
+
+
+def get_started_url(request) -> str:
+    """Where "Get started" leads: a new session, through sign-up for a visitor."""
+    new_session = reverse("sessions_app:new")
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return new_session
+    return f"{reverse('account_signup')}?{urlencode({'next': new_session})}"

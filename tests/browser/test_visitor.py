@@ -42,6 +42,14 @@ def test_visitor_reads_the_home_page_and_answers_the_cookie_banner(
     assert page.locator("[data-cookie-banner]").count() == 0
     assert ConsentRecord.objects.count() == 1
 
+    visit.at("the first click: Get started leads to sign-up, with a way to sign in")
+    page = visit.goto(f"/{language}/")
+    with page.expect_navigation():
+        page.locator("main a.button-large").first.click()
+    page = visit.check()
+    assert f"/{language}/accounts/signup/" in page.url
+    assert page.locator(f"main a[href^='/{language}/accounts/login/']").count() >= 1
+
 
 @pytest.mark.promise("P21")
 def test_visitor_changes_the_cookie_choice_from_the_footer_with_the_keyboard(

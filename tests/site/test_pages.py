@@ -163,3 +163,19 @@ def test_back_office_allows_inline_styles_but_never_inline_scripts(admin_client)
     assert "script-src 'self';" in admin_policy
     site_policy = admin_client.get("/en/")["Content-Security-Policy"]
     assert "unsafe-inline" not in site_policy
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_get_started_leads_a_visitor_to_sign_up_and_a_customer_to_a_new_session(
+    client, alice, lang
+):
+    signup = f'href="/{lang}/accounts/signup/?next=%2F{lang}%2Fsessions%2Fnew%2F"'
+    for path in (f"/{lang}/", f"/{lang}/pricing/"):
+        html = client.get(path).content.decode()
+        assert html.count(signup) >= 1 and f'href="/{lang}/sessions/new/"' not in html
+    page = client.get(f"/{lang}/accounts/signup/?next=/{lang}/sessions/new/").content.decode()
+    assert f'href="/{lang}/accounts/login/' in page
+    client.force_login(alice)
+    html = client.get(f"/{lang}/").content.decode()
+    assert f'href="/{lang}/sessions/new/"' in html and "/accounts/signup/" not in html
