@@ -206,7 +206,7 @@ def test_the_korean_policy_carries_what_pipa_article_30_expects(client):
     # Destruction: when, the procedure and the method.
     assert "보유 기간이 끝나거나 처리 목적이 달성되면 지체 없이 해당 개인정보를 파기합니다" in text
     assert re.search(r"^파기 절차: .*매시간", text, re.M)
-    assert re.search(r"^파기 방법: .*삭제 영수증.*복원이 불가능한 방법으로 영구 삭제", text, re.M)
+    assert re.search(r"^파기 방법: .*삭제 기록.*복원이 불가능한 방법으로 영구 삭제", text, re.M)
     # Suspension of processing, in the words of PIPA Art. 37.
     assert "자신의 개인정보 처리의 정지를 요구하거나 개인정보 처리에 대한 동의를 철회할 수" in text
     assert "법률에 특별한 규정이 있거나 법령상 의무를 준수하기 위하여 불가피한 경우" in text
