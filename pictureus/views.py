@@ -4,7 +4,6 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -14,41 +13,6 @@ from sessions_app.models import Plan, StylePack
 from sessions_app.templatetags.money import currency_for_language
 
 logger = logging.getLogger(__name__)
-
-# The sample gallery: drawn illustrations of the styles, never photos of real customers.
-SAMPLES = [
-    (
-        "img/samples/studio.svg",
-        _("Studio headshot"),
-        _("Illustration of a studio headshot: soft light on a grey backdrop."),
-    ),
-    (
-        "img/samples/golden-hour.svg",
-        _("Golden hour"),
-        _("Illustration of an outdoor portrait in warm evening light."),
-    ),
-    (
-        "img/samples/business.svg",
-        _("Business"),
-        _("Illustration of a business portrait: dark jacket, light blue office backdrop."),
-    ),
-    (
-        "img/samples/film-noir.svg",
-        _("Film noir"),
-        _("Illustration of a black and white portrait with dramatic shadows."),
-    ),
-    (
-        "img/samples/garden.svg",
-        _("Garden"),
-        _("Illustration of a portrait in a green garden with pink blossoms."),
-    ),
-    (
-        "img/samples/editorial.svg",
-        _("Editorial"),
-        _("Illustration of a bold magazine-style portrait in pink and violet."),
-    ),
-]
-
 
 def _plans_with_prices():
     """Active plans, each with its price in the visitor's currency (one query for prices)."""
@@ -60,7 +24,10 @@ def _plans_with_prices():
 
 
 def _samples():
-    return [{"src": src, "name": name, "alt": alt} for src, name, alt in SAMPLES]
+    """The sample gallery: the drawn preview of each style a customer can buy now (never a
+    photo of a real customer), in the catalogue's order."""
+    styles = StylePack.objects.filter(active=True).exclude(preview_image="")
+    return [{"src": s.preview_image, "name": s.name, "alt": s.preview_alt} for s in styles]
 
 
 @page_cached

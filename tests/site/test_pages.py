@@ -1,6 +1,8 @@
 """Every public page, in both languages: it answers, says which language it is in, and is
 translated. Plus the language switch, the redirect from "/" and the 404 page."""
 
+import re
+
 import pytest
 
 from .helpers import html_lang, page_text
@@ -77,7 +79,17 @@ def test_pricing_without_plans_says_so_kindly(client):
     assert "Prices are on their way" in text
 
 
+def load_catalogue():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=StringIO())
+
+
+@pytest.mark.django_db
 def test_the_sample_gallery_has_text_alternatives(client):
+    load_catalogue()
     body = client.get("/ko/").content.decode()
     assert "/static/img/samples/studio.svg" in body
     assert 'alt=""' not in body.split("<main", 1)[1]
@@ -179,3 +191,22 @@ def test_get_started_leads_a_visitor_to_sign_up_and_a_customer_to_a_new_session(
     client.force_login(alice)
     html = client.get(f"/{lang}/").content.decode()
     assert f'href="/{lang}/sessions/new/"' in html and "/accounts/signup/" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_sample_gallery_shows_only_styles_that_can_be_bought(client, lang):
+    from sessions_app.models import StylePack
+
+    load_catalogue()
+    styles = list(StylePack.objects.filter(active=True))
+    withdrawn = styles[-1]
+    withdrawn.active = False
+    withdrawn.save()  # an operator takes a style off sale in the back office
+    for path in (f"/{lang}/", f"/{lang}/features/"):
+        html = client.get(path).content.decode()
+        shown = re.findall(r'<figure>\s*<img src="/static/img/samples/([\w-]+)\.svg"', html)
+        assert shown == [s.slug for s in styles[:-1]]
+        for style in styles[:-1]:
+            assert f"<figcaption>{getattr(style, f'name_{lang}')}</figcaption>" in html
+        assert getattr(withdrawn, f"name_{lang}") not in html
