@@ -4,7 +4,7 @@ from privacy.models import RetentionPolicy
 from privacy.registry import Erase, Holding, register, register_session_stopper
 
 from .models import GenerationJob, Portrait, TrainingArtifact
-from .services import session_jobs_cancel
+from .services import artifact_receipt_category, session_jobs_cancel
 
 Category = RetentionPolicy.Category
 
@@ -30,6 +30,7 @@ register(
         session="photo_session",
         other_links=("job",),
         files=("file",),
+        receipt_category=artifact_receipt_category,
         # Model internals (latents, weights): listed in the export, not handed over.
         unexported_files=("file",),
         export_as="training_artifacts",

@@ -50,6 +50,16 @@ MAX_ATTEMPTS = 3
 # Deletion receipts name one of the privacy app's reasons and retention categories.
 Reason = DeletionReceipt.Reason
 ARTIFACTS_CATEGORY = RetentionPolicy.Category.TRAINING_ARTIFACTS
+# What a deletion receipt calls each kind of training file (one retention category covers all).
+RECEIPT_CATEGORIES = {
+    TrainingArtifact.Kind.LATENTS: "training_cache",
+    TrainingArtifact.Kind.CHECKPOINT: "training_checkpoint",
+    TrainingArtifact.Kind.LORA: ARTIFACTS_CATEGORY,
+}
+
+
+def artifact_receipt_category(artifact: TrainingArtifact) -> str:
+    return RECEIPT_CATEGORIES.get(artifact.kind, ARTIFACTS_CATEGORY)
 DELIVERABLES_CATEGORY = RetentionPolicy.Category.DELIVERABLES
 
 
@@ -159,7 +169,7 @@ def session_artifacts_delete(*, photo_session: PhotoSession, reason: str) -> int
             fieldfile=artifact.file,
             subject=photo_session.user,
             reason=_receipt_reason(reason),
-            category=ARTIFACTS_CATEGORY,
+            category=artifact_receipt_category(artifact),
         )
         artifact.delete()
         count += 1
@@ -607,8 +617,8 @@ def artifact_save(
             privacy_services.file_erase(
                 fieldfile=old.file,
                 subject=photo_session.user,
-                reason=Reason.RETENTION,
-                category=ARTIFACTS_CATEGORY,
+                reason=Reason.SUPERSEDED,
+                category=artifact_receipt_category(old),
             )
             old.delete()
     return artifact
@@ -629,8 +639,8 @@ def training_finish(*, job_id: int) -> GenerationJob | None:
         privacy_services.file_erase(
             fieldfile=checkpoint.file,
             subject=photo_session.user,
-            reason=Reason.RETENTION,
-            category=ARTIFACTS_CATEGORY,
+            reason=Reason.SUPERSEDED,
+            category=artifact_receipt_category(checkpoint),
         )
         checkpoint.delete()
     job.progress_done = job.progress_total

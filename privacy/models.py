@@ -233,6 +233,7 @@ class DeletionReceipt(AppendOnlyModel):
         RETENTION = "retention", _("Retention period ended")
         REQUEST = "request", _("Customer's request")
         WITHDRAWAL = "withdrawal", _("Consent withdrawn")
+        SUPERSEDED = "superseded", _("Replaced by a later step of the training")
 
     class HashScheme(models.TextChoices):
         # Entries written before the chain was keyed; verifiable only as a prefix of the chain.
@@ -276,6 +277,10 @@ class DeletionReceipt(AppendOnlyModel):
         labels = {
             **dict(RetentionPolicy.Category.choices),
             "agent_authority": _("Authorised agent's document"),
+            # Files made while training, told apart for the customer reading the receipt.
+            "training_artifacts": _("Your personal model (trained weights)"),
+            "training_checkpoint": _("Training checkpoint (an unfinished step)"),
+            "training_cache": _("Prepared copies of your photos for training"),
         }
         return labels.get(self.category, self.category)
 

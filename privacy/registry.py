@@ -58,6 +58,9 @@ class Holding:
     single: bool = False
     export_as: str = ""
     erase: str | Callable = Erase.DELETE
+    # What a file's receipt calls it, when one category covers several kinds of file
+    # (`function(row) -> str`; the holding's category otherwise).
+    receipt_category: Callable | None = None
     kept_because: str = ""
     # False where the law lets a controller withhold it (a legal hold on the account).
     exported: bool = True

@@ -61,7 +61,9 @@ def rows_erase(holding: Holding, rows: models.QuerySet, *, subject, reason: str)
                 fieldfile=getattr(row, name),
                 subject=subject,
                 reason=reason,
-                category=holding.category,
+                category=(
+                    holding.receipt_category(row) if holding.receipt_category else holding.category
+                ),
                 content_sha256=_content_hash(row, name),
             )
         count += 1

@@ -320,10 +320,16 @@ def test_every_receipt_names_what_went_in_the_readers_language(client, alice):
         subject=alice, category="agent_authority", what="authority.pdf", reason="retention"
     )
     services.receipt_append(subject=alice, category="originals", what="x.jpg", reason="request")
+    services.receipt_append(
+        subject=alice, category="training_checkpoint", what="ckpt.pt", reason="superseded"
+    )
     login(client, alice)
     english = client.get("/en/privacy/centre/").content.decode()
     assert "<td>Authorised agent&#x27;s document</td>" in english
     assert "<td>Original photos</td>" in english
+    # A checkpoint replaced minutes into training is not the model kept for 30 days.
+    assert "<td>Training checkpoint (an unfinished step)</td>" in english
+    assert "<td>Replaced by a later step of the training</td>" in english
     korean = client.get("/ko/privacy/centre/").content.decode()
     assert "<td>대리인 위임 서류</td>" in korean and "<td>원본 사진</td>" in korean
 

@@ -48,8 +48,9 @@ def test_a_new_checkpoint_replaces_the_sessions_older_one_of_its_kind_only(alice
     assert old_name not in stored_files()
     assert artifacts(ps, "latents").count() == 1, "another kind stays"
     assert artifacts(other).count() == 2, "another session of the customer stays"
-    (receipt,) = DeletionReceipt.objects.filter(subject=alice, category="training_artifacts")
-    assert receipt.reason == "retention"
+    # Said as it is: the personal model's weights, replaced by a later step of the training.
+    (receipt,) = DeletionReceipt.objects.filter(subject=alice)
+    assert (receipt.category, receipt.reason) == ("training_artifacts", "superseded")
 
 
 @pytest.mark.promise("P03")
@@ -82,6 +83,8 @@ def test_a_stopped_job_erases_its_sessions_weights_and_its_own_portraits_only(al
     left = stored_files()
     assert not set(made) & set(left) and earlier.image.name in left
     receipts = DeletionReceipt.objects.filter(subject=alice)
-    assert receipts.filter(category="training_artifacts").count() == 2
+    # The personal model and the prepared copies of the photos, each named for what it is.
+    assert receipts.filter(category="training_artifacts").count() == 1
+    assert receipts.filter(category="training_cache").count() == 1
     # Three files of the two portraits: two images and one preview.
     assert receipts.filter(category="deliverables").count() == 3

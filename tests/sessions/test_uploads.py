@@ -367,7 +367,7 @@ def test_the_customer_deletes_an_accepted_photo_and_what_was_made_from_it(
     assert SourcePhoto.objects.filter(pk=other_photo.pk).exists()
     # A content-free receipt stays for each file.
     assert DeletionReceipt.objects.filter(category="originals").count() == 2
-    assert DeletionReceipt.objects.filter(category="training_artifacts").count() == 1
+    assert DeletionReceipt.objects.filter(category="training_cache").count() == 1
     # The audit log says who deleted which photo, and why.
     from privacy.models import AuditEvent
 
