@@ -60,6 +60,8 @@ RECEIPT_CATEGORIES = {
 
 def artifact_receipt_category(artifact: TrainingArtifact) -> str:
     return RECEIPT_CATEGORIES.get(artifact.kind, ARTIFACTS_CATEGORY)
+
+
 DELIVERABLES_CATEGORY = RetentionPolicy.Category.DELIVERABLES
 
 

@@ -14,6 +14,7 @@ from sessions_app.templatetags.money import currency_for_language
 
 logger = logging.getLogger(__name__)
 
+
 def _plans_with_prices():
     """Active plans, each with its price in the visitor's currency (one query for prices)."""
     currency = currency_for_language()

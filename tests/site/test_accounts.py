@@ -181,7 +181,7 @@ def test_settings_change_display_name_and_language(client, alice):
     assert response.cookies["django_language"].value == "ko"
     alice.refresh_from_db()
     assert alice.display_name == "Alice K" and alice.preferred_language == "ko"
-    assert "설정을 저장했어요." in page_text(client.get("/ko/account/settings/"))
+    assert "설정을 저장했습니다." in page_text(client.get("/ko/account/settings/"))
 
 
 def test_settings_refuse_a_blank_name(client, alice):

@@ -14,7 +14,7 @@ PAGES = [
     ("", "Portraits of you, by you", "나를 닮은, 나만의 인물 사진"),
     ("how-it-works/", "Tips for good photos", "좋은 사진을 위한 팁"),
     ("features/", "Deleted on a schedule you can see", "눈으로 확인하는 삭제 일정"),
-    ("faq/", "Can I upload photos of someone else?", "다른 사람의 사진을 올려도 되나요?"),
+    ("faq/", "Can I upload photos of someone else?", "다른 사람의 사진을 올려도 됩니까?"),
     ("pricing/", "Refunds", "환불"),
     ("terms/", "Your own face only", "본인의 얼굴만"),
     ("privacy/", "PictureUs Privacy Policy", "PictureUs 개인정보 처리방침"),

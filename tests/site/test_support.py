@@ -36,7 +36,7 @@ def test_a_message_is_stored_and_emailed_to_the_operators(
     assert "extra ear" in email.body and "Photos and results" in email.body
 
     confirmation = page_text(client.get(response["Location"]))
-    assert "메시지가 잘 도착했어요" in confirmation
+    assert "메시지가 잘 도착했습니다" in confirmation
     assert f"#{request.pk}" in confirmation
 
 

@@ -13,7 +13,7 @@ PLANS = [
         "name_en": "Starter",
         "name_ko": "스타터",
         "description_en": "Two styles, four portraits each. Perfect for a new profile photo.",
-        "description_ko": "스타일 2가지, 스타일마다 4장. 새 프로필 사진이 필요할 때 딱 맞아요.",
+        "description_ko": "스타일 2가지, 스타일마다 4장. 새 프로필 사진이 필요할 때 딱 맞습니다.",
         "styles_count": 2,
         "images_per_style": 4,
         "turnaround_hours": 2,
