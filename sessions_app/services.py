@@ -11,9 +11,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from pictureus.mail import send_templated, site_url
 from privacy.services import audit_log
 
 from .models import Order, PhotoSession, Refund, SessionTransition, SourcePhoto, WebhookEvent
@@ -269,7 +271,32 @@ def _checkout_completed(data_object: dict) -> str:
         photo_session=photo_session, to_state=S.PAID, cause=gettext_noop("payment received")
     )
     audit_log(action="session.paid", subject=photo_session.user, obj=photo_session)
+    # robust: a mail server that is down must not make the processor resend a paid event.
+    transaction.on_commit(lambda: order_confirmation_send(order_id=order.pk), robust=True)
     return "paid"
+
+
+def order_confirmation_send(*, order_id: int) -> None:
+    """Email the customer the receipt of a paid order, in their language."""
+    order = Order.objects.select_related("photo_session__user", "photo_session__plan").get(
+        pk=order_id
+    )
+    photo_session = order.photo_session
+    user = photo_session.user
+    send_templated(
+        to=[user.email],
+        template_prefix="sessions_app/email/order_paid",
+        context={
+            "user": user,
+            "order": order,
+            "photo_session": photo_session,
+            "styles": list(photo_session.styles.all()),
+            "url": site_url(
+                reverse("sessions_app:detail", kwargs={"public_id": photo_session.public_id})
+            ),
+        },
+        language=user.preferred_language,
+    )
 
 
 def _checkout_expired(data_object: dict) -> str:

@@ -120,6 +120,9 @@ def detail(request, public_id):
         "gallery_url": _gallery_url(photo_session),
         "checkout_returned": request.GET.get("checkout") == "done",
         "deletion_dates": retention_dates(photo_session=photo_session),
+        "paid_order": photo_session.orders.filter(paid_at__isnull=False)
+        .order_by("paid_at")
+        .first(),
     }
     return render(request, "sessions_app/detail.html", context)
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core import mail
 
 from accounts.models import User
 from privacy.models import ConsentRecord
@@ -71,6 +72,15 @@ def buy_a_session(visit, page):
     page = visit.submit(page.locator("main form button[type=submit]"))
     photo_session = PhotoSession.objects.get()
     assert photo_session.state == PhotoSession.State.PAID
+
+    visit.at("the receipt, on the session page and by email")
+    order = photo_session.orders.get()
+    page = visit.goto(
+        f"/{photo_session.user.preferred_language}/sessions/{photo_session.public_id}/"
+    )
+    receipt = page.locator("[data-receipt]")
+    assert receipt.is_visible() and f"#{order.pk}" in receipt.inner_text()
+    assert any(f"#{order.pk}" in m.subject for m in mail.outbox), "no receipt email"
     return page, photo_session
 
 

@@ -414,3 +414,37 @@ def test_no_card_data_reaches_the_application(client, paid):
         "outcome",
         "received_at",
     }
+
+
+@pytest.mark.parametrize(
+    "lang, subject, paid_line",
+    [("en", "is paid", "Amount paid: $19.00 (USD)"), ("ko", "결제", "결제 금액: US$19.00 (USD)")],
+)
+def test_a_paid_order_gets_its_receipt_by_email_once_and_on_the_session_page(
+    client, checkout, localstripe_server, django_capture_on_commit_callbacks, lang, subject,
+    paid_line, settings,
+):  # fmt: skip
+    from django.core import mail
+
+    settings.SITE_URL = "https://pictureus.example"
+    s, order = checkout
+    s.user.preferred_language = lang
+    s.user.save()
+    body = event(order, payment_intent=paid_intent(localstripe_server, order.amount))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, body).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliver(client, body).status_code == 200  # Stripe repeats the event
+    (message,) = mail.outbox
+    assert message.to == [s.user.email]
+    assert f"#{order.pk}" in message.subject and subject in message.subject
+    lines = message.body.splitlines()
+    assert paid_line in lines
+    assert any(s.plan.name_en in line or s.plan.name_ko in line for line in lines)
+    assert f"https://pictureus.example/{lang}/sessions/{s.public_id}/" in lines
+    assert message.alternatives and f"#{order.pk}" in message.alternatives[0][0]
+
+    page = client.get(f"/{lang}/sessions/{s.public_id}/").content.decode()
+    receipt = page[page.index("data-receipt") :]
+    assert f"<dd>#{order.pk}</dd>" in receipt
+    assert paid_line.split(": ")[1] in receipt
