@@ -68,6 +68,7 @@ register(
         owner="user",
         emails=("email",),
         account_addresses=True,
+        addresses_confirmed_by="verified",
         export_as="email_addresses",
         order=90,
     )

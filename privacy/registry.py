@@ -46,6 +46,9 @@ class Holding:
     emails: tuple[str, ...] = ()
     # Its email fields are the account's own addresses (the account row, its address book).
     account_addresses: bool = False
+    # For addresses: the boolean field that says the account holder confirmed the address; only
+    # confirmed addresses identify the account to a request made by email.
+    addresses_confirmed_by: str = ""
     other_links: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     unexported_files: tuple[str, ...] = ()

@@ -37,6 +37,29 @@ def account_emails(user) -> list[str]:
     return sorted(found)
 
 
+def account_for_address(email: str, *, active_only: bool = False):
+    """The account an address identifies: its login address, or another address the account
+    holder confirmed (None when no account has it)."""
+    User = get_user_model()
+    users = User.objects.filter(is_active=True) if active_only else User.objects.all()
+    if not email:
+        return None
+    account = users.filter(email__iexact=email).first()
+    for holding in registry.holdings():
+        if account is not None:
+            break
+        if not (holding.account_addresses and holding.owner) or holding.model is User:
+            continue
+        confirmed = {holding.addresses_confirmed_by: True} if holding.addresses_confirmed_by else {}
+        for field in holding.emails:
+            owners = holding.model.objects.filter(**{f"{field}__iexact": email}, **confirmed)
+            ids = owners.values_list(holding.owner, flat=True)
+            account = users.filter(pk__in=ids).first()
+            if account is not None:
+                break
+    return account
+
+
 def owned_rows(holding: Holding, *, user, emails: list[str]) -> models.QuerySet:
     """The rows of a holding that belong to the account: by its owner link or its addresses."""
     if holding.rows is not None:

@@ -3,7 +3,6 @@
 A workflow on the core; fulfilment runs exports and erasures as tasks.
 """
 
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
@@ -13,7 +12,7 @@ from ..models import ConsentRecord, DataExport, DataSubjectRequest, ProcessingRe
 from .audit import audit_log
 from .consent import RESTRICTABLE_PURPOSES, consent_record, restriction_place
 from .deadlines import dsar_deadlines, jurisdictions_for_region
-from .erasure import consent_withdraw
+from .erasure import account_for_address, consent_withdraw
 from .errors import PrivacyError
 from .mail import absolute_url, privacy_email
 from .queue import enqueue_on_commit
@@ -154,8 +153,7 @@ def dsr_from_token(token: str, purpose: str) -> DataSubjectRequest:
 
 def dsr_visitor_verify(*, dsr: DataSubjectRequest, display_name: str) -> None:
     """Verify a visitor: the email link (already checked) plus a second data point."""
-    User = get_user_model()
-    account = User.objects.filter(email__iexact=dsr.email, is_active=True).first()
+    account = account_for_address(dsr.email, active_only=True)
     if dsr.is_verified:
         return
     matches = (
@@ -173,7 +171,7 @@ def dsr_visitor_verify(*, dsr: DataSubjectRequest, display_name: str) -> None:
 
 def dsr_agent_confirm(*, dsr: DataSubjectRequest, user) -> None:
     """The customer confirms an agent's request (P14); it is verified once both are recorded."""
-    if dsr.channel != DataSubjectRequest.Channel.AGENT or dsr.email.lower() != user.email.lower():
+    if dsr.channel != DataSubjectRequest.Channel.AGENT or account_for_address(dsr.email) != user:
         _dsr_audit(dsr, "confirmation_refused", actor=user)
         raise PrivacyError(translation.gettext("This request is not yours to confirm."))
     if not dsr.agent_authority:
@@ -222,7 +220,7 @@ def dsr_verify(*, dsr: DataSubjectRequest, actor, method: str) -> None:
     if not method.strip():
         raise PrivacyError(translation.gettext("Say how the identity was verified."))
     if dsr.user is None:
-        dsr.user = get_user_model().objects.filter(email__iexact=dsr.email).first()
+        dsr.user = account_for_address(dsr.email)
     _dsr_mark_verified(dsr, method=method.strip(), actor=actor)
 
 

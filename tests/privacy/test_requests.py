@@ -470,3 +470,31 @@ def test_nobody_signed_in_has_no_consent_and_no_restriction_to_look_up(db):
     for nobody in (None, AnonymousUser()):
         assert services.consent_is_current(user=nobody, purpose="face_photos") is False
         assert services.processing_restricted(user=nobody) is False
+
+
+@pytest.mark.promise("P13")
+@pytest.mark.promise("P16")
+def test_a_visitor_writing_from_another_confirmed_address_of_the_account_is_that_account(
+    client, alice, bob
+):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=alice, email="alice.work@example.com", verified=True)
+    # An address added but never confirmed proves nothing: Bob cannot claim it as his.
+    EmailAddress.objects.create(user=bob, email="someone@example.com", verified=False)
+
+    restriction = services.dsr_create(
+        type="restriction", channel="visitor", email="Alice.Work@example.com", region="US"
+    )
+    services.dsr_visitor_verify(dsr=restriction, display_name="alice")
+    restriction.refresh_from_db()
+    assert restriction.is_verified and restriction.user == alice
+    assert services.processing_restricted(user=alice)
+    assert not services.processing_restricted(user=bob)
+
+    unconfirmed = services.dsr_create(
+        type="restriction", channel="visitor", email="someone@example.com", region="US"
+    )
+    with pytest.raises(services.PrivacyError):
+        services.dsr_visitor_verify(dsr=unconfirmed, display_name="bob")
+    assert not services.processing_restricted(user=bob)
