@@ -40,24 +40,21 @@ def account_emails(user) -> list[str]:
 def account_for_address(email: str, *, active_only: bool = False):
     """The account an address identifies: its login address, or another address the account
     holder confirmed (None when no account has it)."""
-    User = get_user_model()
-    users = User.objects.filter(is_active=True) if active_only else User.objects.all()
     if not email:
         return None
-    account = users.filter(email__iexact=email).first()
+    User = get_user_model()
+    users = User.objects.filter(is_active=True) if active_only else User.objects.all()
+    owners = [users.filter(email__iexact=email)]
     for holding in registry.holdings():
-        if account is not None:
-            break
-        if not (holding.account_addresses and holding.owner) or holding.model is User:
-            continue
-        confirmed = {holding.addresses_confirmed_by: True} if holding.addresses_confirmed_by else {}
-        for field in holding.emails:
-            owners = holding.model.objects.filter(**{f"{field}__iexact": email}, **confirmed)
-            ids = owners.values_list(holding.owner, flat=True)
-            account = users.filter(pk__in=ids).first()
-            if account is not None:
-                break
-    return account
+        if holding.account_addresses and holding.owner and holding.model is not User:
+            confirmed = (
+                {holding.addresses_confirmed_by: True} if holding.addresses_confirmed_by else {}
+            )
+            for field in holding.emails:
+                rows = holding.model.objects.filter(**{f"{field}__iexact": email}, **confirmed)
+                owners.append(users.filter(pk__in=rows.values(holding.owner)))
+    # The login address first: it is the account's own, whatever the address books say.
+    return next((account for qs in owners for account in qs[:1]), None)
 
 
 def owned_rows(holding: Holding, *, user, emails: list[str]) -> models.QuerySet:
