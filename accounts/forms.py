@@ -1,5 +1,8 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pictureus.timezones import zone_choices, zone_for
 
 from .models import SupportRequest, User
 
@@ -46,10 +49,23 @@ class RegionAgeForm(forms.Form):
 
 
 class AccountSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Dates and times on the site and in our emails are shown in this time zone."),
+    )
+
     class Meta:
         model = User
-        fields = ["display_name", "preferred_language"]
+        fields = ["display_name", "preferred_language", "time_zone"]
         widgets = {"preferred_language": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        automatic = zone_for(language=self.instance.preferred_language, region=self.instance.region)
+        self.fields["time_zone"].choices = [
+            ("", _("Automatic, from your region and language (%(zone)s)") % {"zone": automatic})
+        ] + zone_choices(timezone.now())
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()

@@ -45,6 +45,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # Asked once, before the first purchase, only to apply the minimum-age law (P01, P17).
     region = models.CharField(_("region"), max_length=2, blank=True)
+    # Empty: dates and times follow the region, then the language (pictureus.timezones).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     age_attestation = models.CharField(
         _("age attestation"), max_length=10, choices=AgeAttestation.choices, blank=True
     )

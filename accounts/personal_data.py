@@ -21,6 +21,7 @@ def _account_anonymise(rows, *, subject) -> None:
             email=f"erased-{pk}@erased.invalid",
             display_name="",
             region="",
+            time_zone="",
             age_attestation="",
             age_attested_at=None,
             is_active=False,

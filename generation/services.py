@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 
 from pictureus.db import prepared_cursor
 from pictureus.mail import send_templated, site_url
+from pictureus.timezones import zone_for_user
 from privacy import services as privacy_services
 from privacy.models import DeletionReceipt, RetentionPolicy
 from sessions_app import services as sessions_services
@@ -939,4 +940,5 @@ def _email_customer(photo_session_id: int, which: str) -> None:
             ),
         },
         language=user.preferred_language,
+        time_zone=zone_for_user(user),
     )

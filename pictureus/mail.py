@@ -1,6 +1,6 @@
 """The one way the site sends email: `<prefix>_subject.txt`, `<prefix>_message.txt` and
-`<prefix>_message.html`, rendered in the recipient's language and sent as one message with a
-plain-text and an HTML part. Text templates put every link on a line of its own."""
+`<prefix>_message.html`, rendered in the recipient's language and time zone and sent as one
+message with a plain-text and an HTML part. Text templates put every link on a line of its own."""
 
 import re
 from collections.abc import Sequence
@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import translate_url
-from django.utils import translation
+from django.utils import timezone, translation
+
+from .timezones import zone_for
 
 
 def site_url(path: str) -> str:
@@ -40,14 +42,18 @@ def templated_message(
     template_prefix: str,
     context: dict[str, Any],
     language: str,
+    time_zone: str = "",
     reply_to: Sequence[str] = (),
 ) -> EmailMultiAlternatives:
-    """Render one email in `language`: its subject, a plain-text part and an HTML part."""
+    """Render one email in `language`: its subject, a plain-text part and an HTML part.
+
+    Dates and times read in `time_zone`, the recipient's (by default, their language's)."""
     try:
         language = translation.get_supported_language_variant(language or settings.LANGUAGE_CODE)
     except LookupError:
         language = settings.LANGUAGE_CODE
-    with translation.override(language):
+    zone = time_zone or zone_for(language=language)
+    with translation.override(language), timezone.override(zone):
         ctx = {key: _in_language(value, language) for key, value in context.items()}
         ctx.update(site_url=settings.SITE_URL, language=language)
         subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", ctx).split())

@@ -1,4 +1,7 @@
 from django.conf import settings
+from django.utils import timezone
+
+from .timezones import zone_for_user
 
 
 class ContentSecurityPolicyMiddleware:
@@ -18,3 +21,15 @@ class ContentSecurityPolicyMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+class TimeZoneMiddleware:
+    """Show dates and times in the reader's zone (pictureus.timezones), never unlabelled UTC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = getattr(request, "LANGUAGE_CODE", "")
+        with timezone.override(zone_for_user(getattr(request, "user", None), language=language)):
+            return self.get_response(request)

@@ -281,6 +281,8 @@ class Order(models.Model):
     )
     checkout_url = models.URLField(_("checkout URL"), max_length=1000, blank=True)
     payment_intent_id = models.CharField(_("payment intent id"), max_length=255, blank=True)
+    # The processor's own receipt page for the payment (Stripe's charge receipt).
+    receipt_url = models.URLField(_("processor's receipt"), max_length=1000, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 

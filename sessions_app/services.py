@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from pictureus.mail import send_templated, site_url
+from pictureus.timezones import zone_for_user
 from privacy.services import audit_log
 
 from .models import Order, PhotoSession, Refund, SessionTransition, SourcePhoto, WebhookEvent
@@ -276,11 +277,34 @@ def _checkout_completed(data_object: dict) -> str:
     return "paid"
 
 
+def _processor_receipt_url(order: Order) -> str:
+    """Stripe's own receipt page for the order's payment; empty where there is none (yet)."""
+    if order.backend != Order.Backend.STRIPE or not order.payment_intent_id:
+        return ""
+    import stripe
+
+    try:
+        intent = stripe_client().v1.payment_intents.retrieve(
+            order.payment_intent_id, params={"expand": ["latest_charge"]}
+        )
+    except stripe.StripeError:
+        # The receipt still goes out with our own details; Stripe's page is a convenience.
+        logger.warning("Order %s: Stripe's receipt could not be fetched", order.pk, exc_info=True)
+        return ""
+    charge = getattr(intent, "latest_charge", None)
+    return str(getattr(charge, "receipt_url", None) or "")[:1000]
+
+
 def order_confirmation_send(*, order_id: int) -> None:
-    """Email the customer the receipt of a paid order, in their language."""
+    """Email the customer the receipt of a paid order, in their language, with the payment
+    processor's own receipt link where it has one."""
     order = Order.objects.select_related("photo_session__user", "photo_session__plan").get(
         pk=order_id
     )
+    if not order.receipt_url:
+        order.receipt_url = _processor_receipt_url(order)
+        if order.receipt_url:
+            order.save(update_fields=["receipt_url"])
     photo_session = order.photo_session
     user = photo_session.user
     send_templated(
@@ -296,6 +320,7 @@ def order_confirmation_send(*, order_id: int) -> None:
             ),
         },
         language=user.preferred_language,
+        time_zone=zone_for_user(user),
     )
 
 

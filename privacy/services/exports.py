@@ -173,6 +173,7 @@ def export_notify(*, export: DataExport) -> None:
         language=user.preferred_language,
         template="export_ready",
         context={"url": absolute_url(export_link(export)), "expires": export.expires_at},
+        user=user,
     )
     if export.request is not None and export.request.is_open:
         dsr_close(dsr=export.request)

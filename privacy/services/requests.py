@@ -35,6 +35,8 @@ def _dsr_notify(dsr: DataSubjectRequest, step: str, to: str = "", **extra) -> No
         language=dsr.language,
         template=_STEP_TEMPLATES[step],
         context={"dsr": dsr, "type": dsr.get_type_display(), **extra},
+        # An agent's address is not the account's: the request's own language decides.
+        user=None if to else dsr.user,
     )
 
 

@@ -165,6 +165,7 @@ def retention_reminders_send(*, now=None, dry_run: bool = False) -> int:
                 "date": retention_dates(photo_session=photo_session)["gallery"],
                 "url": absolute_url(reverse("sessions_app:dashboard")),
             },
+            user=owner,
         )
         sent += 1
     return sent

@@ -1,6 +1,7 @@
 """The customer's whole way, in English and in Korean: from signing up to a gallery."""
 
 import re
+import zoneinfo
 
 import pytest
 from django.core import mail
@@ -80,6 +81,12 @@ def buy_a_session(visit, page):
     )
     receipt = page.locator("[data-receipt]")
     assert receipt.is_visible() and f"#{order.pk}" in receipt.inner_text()
+    # Paid at the customer's own time, named: Korean time for a customer in Korea.
+    zone = {"KR": "Asia/Seoul", "US": "America/New_York"}[photo_session.user.region]
+    paid_at = order.paid_at.astimezone(zoneinfo.ZoneInfo(zone))
+    text = receipt.inner_text()
+    assert paid_at.tzname() in text
+    assert f"{paid_at:%-I}:{paid_at:%M}" in text or paid_at.minute == 0  # "noon", "midnight"
     assert any(f"#{order.pk}" in m.subject for m in mail.outbox), "no receipt email"
     return page, photo_session
 

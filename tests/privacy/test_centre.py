@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+import zoneinfo
 
 import pytest
 from django.core import mail
@@ -344,8 +345,11 @@ def test_a_ready_export_is_emailed_and_closes_only_a_request_still_open(alice, m
     services.export_notify(export=own)
     (email,) = mail.outbox
     assert email.to == [alice.email] and "/privacy/export/" in email.body
+    # In Alice's own zone (her region's, the US east coast), named.
+    expires = timezone.localtime(own.expires_at, zoneinfo.ZoneInfo("America/New_York"))
     with translation.override("en"):
-        assert date_format(timezone.localtime(own.expires_at), "DATETIME_FORMAT") in email.body
+        assert date_format(expires, "DATETIME_FORMAT") in email.body
+    assert expires.tzname() in email.body
 
     def requested_export(**state):
         dsr = services.dsr_create(

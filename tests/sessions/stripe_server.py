@@ -1,14 +1,15 @@
 """localstripe with Checkout sessions added: Stripe's API on 127.0.0.1 for the tests.
 
-localstripe has no Checkout; this answers `POST /v1/checkout/sessions` (and `/expire`) the way
-Stripe does, from a recorded response shape, and leaves everything else to localstripe.
+localstripe has no Checkout and no receipt pages; this answers `POST /v1/checkout/sessions`
+(and `/expire`) the way Stripe does, from a recorded response shape, gives each charge the
+`receipt_url` Stripe gives it, and leaves everything else to localstripe.
 Run: python tests/sessions/stripe_server.py --port N --from-scratch
 """
 
 import uuid
 
 from aiohttp import web
-from localstripe import server
+from localstripe import resources, server
 
 SESSIONS = {}
 
@@ -39,6 +40,16 @@ async def create_checkout_session(request):
     return web.json_response(body)
 
 
+_charge_init = resources.Charge.__init__
+
+
+def charge_with_receipt(self, *args, **kwargs):
+    # Stripe gives every charge a page of its own receipt; localstripe leaves it out.
+    _charge_init(self, *args, **kwargs)
+    self.receipt_url = f"https://pay.stripe.com/receipts/payment/{self.id}"
+
+
+resources.Charge.__init__ = charge_with_receipt
 server.app.router.add_post("/v1/checkout/sessions", create_checkout_session)
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import datetime
 import json
 import time
 import uuid
+import zoneinfo
 
 import pytest
 import stripe
@@ -53,17 +54,24 @@ def deliver(client, body, *, signature=None):
     )
 
 
+def stripe_api(localstripe_server):
+    return stripe.StripeClient("sk_test_pictureus", base_addresses={"api": localstripe_server})
+
+
 def paid_intent(localstripe_server, amount, currency="usd"):
     """What Stripe does when the customer pays on Checkout: a succeeded PaymentIntent."""
-    client = stripe.StripeClient("sk_test_pictureus", base_addresses={"api": localstripe_server})
-    return client.v1.payment_intents.create(
-        params={
-            "amount": amount,
-            "currency": currency,
-            "payment_method": "pm_card_visa",
-            "confirm": True,
-        }
-    ).id
+    return (
+        stripe_api(localstripe_server)
+        .v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": currency,
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+            }
+        )
+        .id
+    )
 
 
 @pytest.fixture
@@ -417,18 +425,22 @@ def test_no_card_data_reaches_the_application(client, paid):
 
 
 @pytest.mark.parametrize(
-    "lang, subject, paid_line",
-    [("en", "is paid", "Amount paid: $19.00 (USD)"), ("ko", "결제", "결제 금액: US$19.00 (USD)")],
+    "lang, region, zone, subject, paid_line",
+    [
+        ("en", "US", "America/New_York", "is paid", "Amount paid: $19.00 (USD)"),
+        ("ko", "KR", "Asia/Seoul", "결제", "결제 금액: US$19.00 (USD)"),
+    ],
 )
 def test_a_paid_order_gets_its_receipt_by_email_once_and_on_the_session_page(
-    client, checkout, localstripe_server, django_capture_on_commit_callbacks, lang, subject,
-    paid_line, settings,
+    client, checkout, localstripe_server, django_capture_on_commit_callbacks, lang, region, zone,
+    subject, paid_line, settings,
 ):  # fmt: skip
     from django.core import mail
 
     settings.SITE_URL = "https://pictureus.example"
     s, order = checkout
     s.user.preferred_language = lang
+    s.user.region = region
     s.user.save()
     body = event(order, payment_intent=paid_intent(localstripe_server, order.amount))
     with django_capture_on_commit_callbacks(execute=True):
@@ -443,8 +455,24 @@ def test_a_paid_order_gets_its_receipt_by_email_once_and_on_the_session_page(
     assert any(s.plan.name_en in line or s.plan.name_ko in line for line in lines)
     assert f"https://pictureus.example/{lang}/sessions/{s.public_id}/" in lines
     assert message.alternatives and f"#{order.pk}" in message.alternatives[0][0]
+    # Stripe's own receipt page for the charge, on a line of its own.
+    order.refresh_from_db()
+    charge = (
+        stripe_api(localstripe_server)
+        .v1.payment_intents.retrieve(order.payment_intent_id, params={"expand": ["latest_charge"]})
+        .latest_charge
+    )
+    stripe_receipt = f"https://pay.stripe.com/receipts/payment/{charge.id}"
+    assert order.receipt_url == stripe_receipt
+    assert stripe_receipt in lines and stripe_receipt in message.alternatives[0][0]
+    # The time of payment in the customer's own zone, named.
+    local = order.paid_at.astimezone(zoneinfo.ZoneInfo(zone))
+    (date_line,) = [line for line in lines if local.tzname() in line]
+    assert f"{local:%-I}:{local:%M}" in date_line and str(local.day) in date_line
 
     page = client.get(f"/{lang}/sessions/{s.public_id}/").content.decode()
     receipt = page[page.index("data-receipt") :]
     assert f"<dd>#{order.pk}</dd>" in receipt
     assert paid_line.split(": ")[1] in receipt
+    assert f'href="{stripe_receipt}"' in receipt
+    assert date_line.split(": ", 1)[1] in receipt
