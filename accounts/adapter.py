@@ -4,11 +4,38 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from django.urls import reverse, translate_url
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from pictureus.mail import send_templated, site_url
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # What the account pages say when something is wrong, in the product's words.
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "account_inactive": _(
+            "This account is closed. If you think that is a mistake, please contact support."
+        ),
+        "cannot_remove_primary_email": _("You cannot remove the address you log in with."),
+        "duplicate_email": _("This email address is already on your account."),
+        "email_password_mismatch": _(
+            "That email address and password do not match. Please check both and try again."
+        ),
+        "email_taken": _("Another account already uses this email address."),
+        "enter_current_password": _("That is not your current password. Please type it again."),
+        "incorrect_password": _("That is not your password. Please type it again."),
+        "invalid_password_reset": _(
+            "This link to reset your password has expired or was already used."
+        ),
+        "same_as_current": _("That is already your email address."),
+        "too_many_login_attempts": _(
+            "Too many failed login attempts. Please wait a few minutes and try again, "
+            "or reset your password."
+        ),
+        "unverified_primary_email": _("Please confirm your email address first."),
+        "rate_limited": _("Too many tries in a short time. Please wait a moment and try again."),
+    }
+
     def save_user(self, request, user, form, commit=True):
         # A new account starts in the language the visitor was reading the site in.
         user.preferred_language = translation.get_language() or "en"

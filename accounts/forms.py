@@ -1,8 +1,9 @@
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from pictureus.timezones import zone_choices, zone_for
+from pictureus.timezones import zone_choices, zone_for, zone_label
 
 from .models import SupportRequest, User
 
@@ -62,10 +63,12 @@ class AccountSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        language = get_language()
         automatic = zone_for(language=self.instance.preferred_language, region=self.instance.region)
-        self.fields["time_zone"].choices = [
-            ("", _("Automatic, from your region and language (%(zone)s)") % {"zone": automatic})
-        ] + zone_choices(timezone.now())
+        label = _("Automatic, from your region and language (%(zone)s)") % {
+            "zone": zone_label(automatic, language)
+        }
+        self.fields["time_zone"].choices = [("", label)] + zone_choices(timezone.now(), language)
 
     def clean_display_name(self):
         name = self.cleaned_data["display_name"].strip()

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -225,3 +226,40 @@ class Portrait(models.Model):
 
     def download_name(self):
         return f"pictureus-{self.style.slug}-{self.index + 1:02d}.png"
+
+
+class FeaturedPortrait(models.Model):
+    """A delivered portrait an operator shows in the site's sample gallery (P06).
+
+    Only a customer who gave the separate marketing-likeness consent can be featured, and the
+    site shows the portrait only while that consent stands.
+    """
+
+    # The sample's address on the site: random, so it reveals neither the customer nor the order.
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    portrait = models.OneToOneField(
+        Portrait,
+        on_delete=models.CASCADE,
+        related_name="featured",
+        verbose_name=_("portrait"),
+    )
+    order = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Samples with a lower number come first.")
+    )
+    featured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("featured by"),
+    )
+    featured_at = models.DateTimeField(_("featured at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site sample portrait")
+        verbose_name_plural = _("site sample portraits")
+        ordering = ["order", "-featured_at", "-id"]
+
+    def __str__(self):
+        return f"sample {self.pk}: {self.portrait}"

@@ -1,15 +1,24 @@
 """What the generation app keeps about a person, declared to the privacy registry."""
 
-from privacy.models import RetentionPolicy
-from privacy.registry import Erase, Holding, register, register_session_stopper
+from privacy.models import ConsentRecord, RetentionPolicy
+from privacy.registry import (
+    Erase,
+    Holding,
+    register,
+    register_consent_ended,
+    register_session_stopper,
+)
 
-from .models import GenerationJob, Portrait, TrainingArtifact
+from .models import FeaturedPortrait, GenerationJob, Portrait, TrainingArtifact
+from .samples import samples_consent_ended
 from .services import artifact_receipt_category, session_jobs_cancel
 
 Category = RetentionPolicy.Category
 
 # Before a session's photos or weights are erased, its jobs stop reading them.
 register_session_stopper(session_jobs_cancel)
+# Without marketing-likeness consent, no portrait of the customer stays on the site (P06).
+register_consent_ended(ConsentRecord.Purpose.MARKETING_LIKENESS, samples_consent_ended)
 register(
     Holding(
         model=GenerationJob,
@@ -48,5 +57,18 @@ register(
         files=("image", "preview"),
         unexported_files=("preview",),
         export_as="portraits",
+    )
+)
+register(
+    Holding(
+        model=FeaturedPortrait,
+        category=Category.DELIVERABLES,
+        owner="portrait__photo_session__user",
+        session="portrait__photo_session",
+        other_links=("featured_by",),
+        unexported=("featured_by",),
+        export_as="site_samples",
+        # Off the site (with a receipt) before the portrait it shows is deleted.
+        order=-1,
     )
 )

@@ -2,7 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponseNotModified,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,7 +17,7 @@ from pictureus.pagecache import cached_page
 from privacy.services import retention_dates
 from sessions_app.models import PhotoSession, StylePack
 
-from . import services
+from . import samples, services
 from .modelcheck import uses_tiny_model
 from .progress import progress_for_display
 
@@ -142,3 +148,19 @@ def style_regenerate(request, public_id, style_id):
             % {"style": style.name},
         )
     return redirect("generation:gallery", public_id=photo_session.public_id)
+
+
+def sample_image(request, public_id):
+    """A featured portrait for the site's sample gallery, only while its customer's marketing
+    consent stands (P06): every request asks again, so a withdrawal takes effect at once."""
+    featured = samples.sample_shown(public_id=public_id)
+    if featured is None:
+        raise Http404
+    etag = f'"{featured.public_id.hex}-{featured.portrait.sha256[:16]}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = FileResponse(featured.portrait.preview.open("rb"), content_type="image/webp")
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response

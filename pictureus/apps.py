@@ -13,6 +13,8 @@ CONTENT_MODELS = (
     "privacy.PolicyVersion",
     "privacy.Processor",
     "privacy.RetentionPolicy",
+    # The sample gallery: featured, taken off, or gone with its portrait or its consent.
+    "generation.FeaturedPortrait",
 )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cache
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 # The zone most of a region's people live in; a customer elsewhere in it picks theirs in settings.
 REGION_TIME_ZONES = {
@@ -54,13 +55,22 @@ def available_zones() -> frozenset[str]:
     ) | {settings.TIME_ZONE}
 
 
-def zone_choices(now: datetime) -> list[tuple[str, str]]:
-    """Every zone as "UTC+09:00 Asia/Seoul", ordered by offset then name."""
+def zone_label(name: str, language: str) -> str:
+    """The zone as its readers call it, in their language: "South Korea Time", "대한민국 시간"."""
+    from babel.dates import get_timezone_location
+
+    if name == "UTC":
+        return gettext("Coordinated Universal Time")
+    return get_timezone_location(name, locale=(language or "en")[:2])
+
+
+def zone_choices(now: datetime, language: str) -> list[tuple[str, str]]:
+    """Every zone as "(UTC+09:00) South Korea Time", ordered by offset then label."""
     rows = []
     for name in available_zones():
         offset = now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
         minutes = int(offset.total_seconds() // 60)
         sign = "+" if minutes >= 0 else "−"
-        label = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d} {name}"
-        rows.append((minutes, name, label))
-    return [(name, label) for _, name, label in sorted(rows)]
+        label = f"(UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}) "
+        rows.append((minutes, label + zone_label(name, language), name))
+    return [(name, label) for _, label, name in sorted(rows)]

@@ -4,9 +4,13 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from generation.samples import samples_shown
 from pictureus.pagecache import page_cached
 from privacy.models import PolicyVersion
 from sessions_app.models import Plan, StylePack
@@ -24,11 +28,31 @@ def _plans_with_prices():
     return [p for p in plans if p.price is not None]
 
 
-def _samples():
-    """The sample gallery: the drawn preview of each style a customer can buy now (never a
-    photo of a real customer), in the catalogue's order."""
+def _illustrations():
+    """The drawn preview of each style a customer can buy now, in the catalogue's order."""
     styles = StylePack.objects.filter(active=True).exclude(preview_image="")
-    return [{"src": s.preview_image, "name": s.name, "alt": s.preview_alt} for s in styles]
+    return [{"url": static(s.preview_image), "name": s.name, "alt": s.preview_alt} for s in styles]
+
+
+def _samples():
+    """The sample gallery: the portraits operators featured of customers whose marketing
+    consent stands now (P06), or, until there are any, the drawn illustrations."""
+    illustrations = _illustrations()
+    real = [
+        {
+            # The sample's own random id: nothing in the address or the text names the customer.
+            "url": reverse("sample_image", args=[featured.public_id]),
+            "name": featured.portrait.style.name,
+            "alt": _("A customer's portrait in the %(style)s style")
+            % {"style": featured.portrait.style.name},
+        }
+        for featured in samples_shown()
+    ]
+    return {
+        "illustrations": illustrations,
+        "samples": real or illustrations,
+        "samples_are_real": bool(real),
+    }
 
 
 @page_cached
@@ -39,7 +63,7 @@ def home(request):
         {
             "plans": _plans_with_prices(),
             "styles": StylePack.objects.filter(active=True)[:6],
-            "samples": _samples(),
+            **_samples(),
         },
     )
 
@@ -51,7 +75,7 @@ def how_it_works(request):
 
 @page_cached
 def features(request):
-    return render(request, "pages/features.html", {"samples": _samples()})
+    return render(request, "pages/features.html", _samples())
 
 
 @page_cached

@@ -112,6 +112,7 @@ _holdings: list[Holding] = []
 _stores: list[Store] = []
 _lifecycle: list[SessionLifecycle] = []
 _stoppers: list[Callable] = []
+_consent_ended: list[tuple[str, Callable]] = []
 _discovered = False
 
 
@@ -134,6 +135,13 @@ def register_session_stopper(func: Callable) -> Callable:
     """Run `func(photo_session=..., reason=...)` before a session's face data is erased: it
     stops whatever is reading that data (training and generation jobs)."""
     _stoppers.append(func)
+    return func
+
+
+def register_consent_ended(purpose: str, func: Callable) -> Callable:
+    """Run `func(user=...)` once a customer's consent for `purpose` ends (a withdrawal or a
+    decline is recorded, or a restriction placed): it stops that optional use at once."""
+    _consent_ended.append((purpose, func))
     return func
 
 
@@ -165,6 +173,11 @@ def sessions() -> SessionLifecycle:
 def session_stoppers() -> list[Callable]:
     discover()
     return list(_stoppers)
+
+
+def consent_ended_handlers(purpose: str) -> list[Callable]:
+    discover()
+    return [func for each, func in _consent_ended if each == purpose]
 
 
 def session_holdings(categories=None) -> list[Holding]:

@@ -11,6 +11,7 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -254,13 +255,49 @@ def _photo_verdict(photo_session, upload) -> dict:
             "sessions_app:photo_thumb",
             kwargs={"public_id": photo_session.public_id, "photo_id": photo.pk},
         ),
+        "delete_url": reverse(
+            "sessions_app:photo_delete",
+            kwargs={"public_id": photo_session.public_id, "photo_id": photo.pk},
+        ),
     }
+
+
+def _photos_status(photo_session) -> dict:
+    """How many photos are in and whether "Make my portraits" can be pressed; if not, why.
+
+    The page renders it and the upload script shows it again after each photo added or removed.
+    """
+    count = photo_session.photos.count()
+    enough = count >= services.MIN_PHOTOS
+    context = {"counter": count, "count": count, "min": services.MIN_PHOTOS}
+    return {
+        "accepted": count,
+        "can_submit": enough and photo_session.state == S.COLLECTING_PHOTOS,
+        "count_text": ngettext(
+            "%(counter)s photo accepted of the %(min)s needed.",
+            "%(counter)s photos accepted of the %(min)s needed.",
+            count,
+        )
+        % context,
+        "submit_reason": ""
+        if enough
+        else ngettext(
+            "Add at least %(min)d photo to continue — %(count)d so far.",
+            "Add at least %(min)d photos to continue — %(count)d so far.",
+            services.MIN_PHOTOS,
+        )
+        % context,
+    }
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
 
 
 @login_required
 def photos(request, public_id):
     photo_session = session_for(request, public_id)
-    wants_json = "application/json" in request.headers.get("Accept", "")
+    wants_json = _wants_json(request)
     if request.method == "POST":
         # Nothing is read or stored without a current face-photo consent (P02).
         if not _may_upload(photo_session):
@@ -274,10 +311,7 @@ def photos(request, public_id):
         if not uploads:
             messages.error(request, _("Please choose at least one photo."))
         if wants_json:
-            count = photo_session.photos.count()
-            return JsonResponse(
-                {"results": results, "accepted": count, "can_submit": count >= services.MIN_PHOTOS}
-            )
+            return JsonResponse({"results": results, **_photos_status(photo_session)})
         return _photos_page(request, photo_session, results)
     if photo_session.state == S.PAID or (
         photo_session.state == S.COLLECTING_PHOTOS and not _may_upload(photo_session)
@@ -287,16 +321,14 @@ def photos(request, public_id):
 
 
 def _photos_page(request, photo_session, results):
-    accepted = list(photo_session.photos.all())
     context = {
         "photo_session": photo_session,
         "form": UploadForm(),
-        "photos": accepted,
+        "photos": list(photo_session.photos.all()),
         "results": results,
         "min_photos": services.MIN_PHOTOS,
         "max_photos": services.MAX_PHOTOS,
-        "can_submit": len(accepted) >= services.MIN_PHOTOS
-        and photo_session.state == S.COLLECTING_PHOTOS,
+        "status": _photos_status(photo_session),
         "collecting": photo_session.state == S.COLLECTING_PHOTOS,
     }
     return render(request, "sessions_app/photos.html", context)
@@ -332,9 +364,14 @@ def photo_delete(request, public_id, photo_id):
     photo_session = session_for(request, public_id)
     photo = get_object_or_404(photo_session.photos, pk=photo_id)
     if photo_session.state != S.COLLECTING_PHOTOS:
-        messages.error(request, _("Photos can be removed only while you are still adding them."))
+        refusal = _("Photos can be removed only while you are still adding them.")
+        if _wants_json(request):
+            return JsonResponse({"error": refusal}, status=409)
+        messages.error(request, refusal)
     else:
         services.photo_delete(photo=photo, reason="request", actor=request.user)
+        if _wants_json(request):
+            return JsonResponse(_photos_status(photo_session))
         messages.success(request, _("The photo was deleted."))
     return redirect("sessions_app:photos", public_id=photo_session.public_id)
 
@@ -348,7 +385,8 @@ def submit(request, public_id):
     except services.InvalidTransition:
         messages.error(
             request,
-            _("Please add at least %(count)d accepted photos before you continue.")
+            _photos_status(photo_session)["submit_reason"]
+            or _("Please add at least %(count)d accepted photos before you continue.")
             % {"count": services.MIN_PHOTOS},
         )
         return redirect("sessions_app:photos", public_id=photo_session.public_id)

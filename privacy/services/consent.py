@@ -6,6 +6,7 @@ Core: imports no other app. Withdrawal acts on the data, so it is a workflow (`e
 from django.db import models, transaction
 from django.utils import timezone
 
+from .. import registry
 from ..models import ConsentRecord, PolicyVersion, ProcessingRestriction, hash_ip
 from .audit import audit_log, client_ip, real_user
 
@@ -27,11 +28,14 @@ def consent_record(
     photo_session=None,
     browser_id: str = "",
 ) -> ConsentRecord:
-    """Append one grant or withdrawal to the consent ledger under the current policy version."""
+    """Append one grant or withdrawal to the consent ledger under the current policy version.
+
+    A withdrawal or a decline stops at once what other apps do for that purpose (P06).
+    """
     user = real_user(user)
     policy = PolicyVersion.current(PolicyVersion.Kind.PRIVACY)
     ua = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         user=user,
         browser_id=browser_id,
         photo_session=photo_session,
@@ -44,6 +48,15 @@ def consent_record(
         user_agent=ua,
         jurisdiction=(user.region if user is not None else "") or "",
     )
+    if not granted and user is not None:
+        _consent_ended(user=user, purposes=[purpose])
+    return record
+
+
+def _consent_ended(*, user, purposes) -> None:
+    for purpose in purposes:
+        for stop in registry.consent_ended_handlers(purpose):
+            stop(user=user)
 
 
 def consent_latest(*, user=None, purpose: str, photo_session=None, browser_id: str = ""):
@@ -116,6 +129,7 @@ def restriction_place(*, user, kind: str, request_obj=None, actor=None) -> Proce
         restriction = ProcessingRestriction.objects.create(
             user=user, kind=kind, request=request_obj
         )
+        _consent_ended(user=user, purposes=sorted(RESTRICTABLE_PURPOSES))
         audit_log(action="restriction.placed", actor=actor, subject=user, obj=restriction)
     return restriction
 

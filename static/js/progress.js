@@ -1,5 +1,6 @@
 // Live progress for a session: polls the JSON endpoint and copies its (translated) words into
-// the panel. Without JavaScript the page refreshes itself instead (see _progress.html).
+// the panel and the page's state badge. Without JavaScript the page refreshes itself instead
+// (see _progress.html).
 (function () {
   "use strict";
 
@@ -14,6 +15,7 @@
     var message = panel.querySelector("[data-progress-message]");
     var bar = panel.querySelector("[data-progress-bar]");
     var eta = panel.querySelector("[data-progress-eta]");
+    var badges = document.querySelectorAll("[data-session-state]");
     var wasFinished = panel.dataset.finished === "1";
 
     function poll() {
@@ -25,6 +27,10 @@
           return response.json();
         })
         .then(function (data) {
+          badges.forEach(function (badge) {
+            badge.textContent = data.state_label;
+            badge.className = "state state-" + data.state_key;
+          });
           message.textContent = data.message;
           eta.textContent = data.eta_text;
           bar.value = data.percent;

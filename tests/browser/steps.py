@@ -9,8 +9,8 @@ from tests.sessions.images import face_jpeg
 CUSTOMER_PASSWORD = "pw-Customer-123"
 
 
-def session_with_photos(customer, *, photos: int) -> PhotoSession:
-    """A paid starter session with face-photo consent and `photos` accepted photos."""
+def paid_session(customer) -> PhotoSession:
+    """A paid starter session of two styles, before consent."""
     photo_session = session_services.session_create(
         user=customer,
         plan=Plan.objects.get(slug="starter"),
@@ -21,6 +21,12 @@ def session_with_photos(customer, *, photos: int) -> PhotoSession:
         photo_session = session_services.session_transition(
             photo_session=photo_session, to_state=state, cause="test setup"
         )
+    return photo_session
+
+
+def session_with_photos(customer, *, photos: int) -> PhotoSession:
+    """A paid starter session with face-photo consent and `photos` accepted photos."""
+    photo_session = paid_session(customer)
     session_services.session_consent_give(
         photo_session=photo_session,
         face_photos=True,

@@ -23,9 +23,21 @@ PUBLIC = [
     "accounts/login/",
     "accounts/signup/",
     "accounts/password/reset/",
+    "accounts/password/reset/done/",
+    "accounts/password/reset/key/1-expired/",
+    "accounts/password/reset/key/done/",
+    "accounts/confirm-email/",
+    "accounts/confirm-email/expired-key/",
+    "accounts/inactive/",
     "no-such-page/",
 ]
-SIGNED_IN = ["account/settings/", "accounts/email/", "accounts/password/change/"]
+SIGNED_IN = [
+    "account/settings/",
+    "accounts/email/",
+    "accounts/password/change/",
+    "accounts/reauthenticate/",
+    "accounts/logout/",
+]
 
 
 def _hide_cookie_banner(visit, live_server):
@@ -57,9 +69,14 @@ def test_every_site_page_passes_the_checks(open_visit, catalogue, language, live
 
     user = make_customer(f"browser-{language}@example.com", language=language)
     User.objects.filter(pk=user.pk).update(region="", age_attestation="")
-    visit.at("log in")
+    visit.at("log in with a wrong password")
     page = visit.goto(f"/{language}/accounts/login/?next=/{language}/account/settings/")
     page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", "not-the-password")
+    page = visit.submit(page.locator("main form button[type=submit]"))
+    assert page.locator("main [role=alert]").is_visible()
+
+    visit.at("log in")
     page.fill("input[name=password]", "pw-Customer-123")
     visit.submit(page.locator("main form button[type=submit]"))
     for path in SIGNED_IN:
@@ -77,7 +94,7 @@ def test_every_site_page_passes_the_checks(open_visit, catalogue, language, live
 def test_the_site_fits_a_phone_and_works_by_keyboard(open_visit, catalogue, live_server):
     visit = open_visit("en", width=360, height=740)
     _hide_cookie_banner(visit, live_server)
-    for path in ["", "pricing/", "privacy/", "support/", "accounts/signup/"]:
+    for path in ["", "pricing/", "privacy/", "support/", "accounts/signup/", "accounts/login/"]:
         visit.at(path or "home")
         page = visit.goto(f"/en/{path}")
         width = page.evaluate("document.documentElement.scrollWidth")

@@ -49,6 +49,12 @@ def test_visitor_reads_the_home_page_and_answers_the_cookie_banner(
     page = visit.check()
     assert f"/{language}/accounts/signup/" in page.url
     assert page.locator(f"main a[href^='/{language}/accounts/login/']").count() >= 1
+    heading = {"en": "Create your account", "ko": "계정 만들기"}[language]
+    assert page.locator("h1").inner_text() == heading
+    rules = page.locator("#id_password1_helptext")
+    assert rules.is_visible()
+    first_rule = {"en": "At least 8 characters", "ko": "8자 이상"}[language]
+    assert rules.inner_text().startswith(first_rule)
 
 
 @pytest.mark.promise("P21")

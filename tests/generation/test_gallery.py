@@ -210,7 +210,7 @@ def test_a_queued_session_shows_its_place_in_the_queue(client, alice, bob, paid_
     client.force_login(alice)
     data = client.get(f"/en/studio/{mine.public_id}/progress.json").json()
     assert data["queue_position"] == 2
-    assert "number 2 in the queue" in data["message"]
+    assert "number 2 in the queue" in data["eta_text"]
     assert not data["finished"]
     page = client.get(f"/en/studio/{mine.public_id}/").content.decode()
     assert 'http-equiv="refresh"' in page  # the no-JavaScript fallback

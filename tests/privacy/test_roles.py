@@ -41,6 +41,9 @@ IN_ADMIN = {
     # Deleting a schedule would silently stop the retention sweep (P08): pause it instead.
     "django_celery_beat.PeriodicTask": ("", "vc", "vc"),
     "django_celery_beat.SolarSchedule": ("", "", "vac"),
+    # Featuring a customer's portrait on the site: a dedicated right, given person by person
+    # (with the right to see portraits), never to a whole group.
+    "generation.FeaturedPortrait": ("", "", ""),
     "generation.GenerationJob": ("v", "v", "vc"),
     "privacy.AuditEvent": ("", "v", "v"),
     "privacy.ConsentRecord": ("", "v", ""),

@@ -438,3 +438,72 @@ def test_photos_checked_at_the_same_time_in_several_threads_all_get_a_verdict():
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(photo_process, photos))
     assert all(len(result.face_box) == 4 for result in results)
+
+
+# --- what the photos page says about "Make my portraits" ------------------------------------
+
+TOO_FEW = {
+    "en": "Add at least 10 photos to continue — 7 so far.",
+    "ko": "계속하려면 사진을 10장 이상 추가해 주세요. 지금까지 7장입니다.",
+}
+
+
+def submit_control(html: str) -> tuple[str, str]:
+    """The "Make my portraits" button's tag and the text of what its aria-describedby names."""
+    button = html.split('id="submit-button"')[1].split(">")[0]
+    described_by = button.split('aria-describedby="')[1].split('"')[0]
+    reason = html.split(f'id="{described_by}"')[1].split(">", 1)[1].split("</")[0]
+    return button, " ".join(reason.split())
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_too_early_a_submit_is_refused_and_the_page_says_why(client, collecting_session, language):
+    fill(client, collecting_session, 7)
+    response = client.post(
+        f"/{language}/sessions/{collecting_session.public_id}/submit/", follow=True
+    )
+    collecting_session.refresh_from_db()
+    assert collecting_session.state == "collecting_photos"
+    assert response.redirect_chain[-1][0].endswith("/photos/")
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == [TOO_FEW[language]]
+    # The photos page it lands on shows the button disabled, the reason tied to it.
+    button, reason = submit_control(response.content.decode())
+    assert "disabled" in button
+    assert reason == TOO_FEW[language]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_reason_follows_each_accepted_and_deleted_photo(client, collecting_session, language):
+    fill(client, collecting_session, 6)
+    url = f"/{language}/sessions/{collecting_session.public_id}/photos/"
+    accepted = client.post(
+        url,
+        {"photos": [SimpleUploadedFile("7.jpg", images.face_jpeg(6), "image/jpeg")]},
+        HTTP_ACCEPT="application/json",
+    ).json()
+    assert (accepted["accepted"], accepted["can_submit"]) == (7, False)
+    assert accepted["submit_reason"] == TOO_FEW[language]
+    # Deleting one, from the same page without leaving it, says so too.
+    photo = SourcePhoto.objects.latest("pk")
+    deleted = client.post(f"{url}{photo.pk}/delete/", HTTP_ACCEPT="application/json").json()
+    assert (deleted["accepted"], deleted["can_submit"]) == (6, False)
+    assert deleted["submit_reason"] == TOO_FEW[language].replace("7", "6")
+    assert not SourcePhoto.objects.filter(pk=photo.pk).exists()
+    assert deleted["count_text"] in client.get(url).content.decode()
+
+
+def test_enough_photos_enable_the_button_and_drop_the_reason(client, collecting_session):
+    fill(client, collecting_session, 10)
+    html = client.get(f"/en/sessions/{collecting_session.public_id}/photos/").content.decode()
+    button = html.split('id="submit-button"')[1].split(">")[0]
+    assert "disabled" not in button and "aria-describedby" not in button
+    assert "so far" not in html
+
+
+def test_the_upload_form_posts_without_javascript(client, collecting_session):
+    # One file control and a button that sends the chosen files: the way without JavaScript.
+    html = client.get(f"/en/sessions/{collecting_session.public_id}/photos/").content.decode()
+    form = html.split('id="upload-form"')[1].split("</form>")[0]
+    assert form.count('type="file"') == 1
+    assert 'type="submit"' in form

@@ -65,8 +65,8 @@ def test_a_message_is_shown_once_and_never_kept_in_the_cache(client, alice, cata
     client.get("/en/")
     client.force_login(alice)
     client.post("/en/accounts/logout/")
-    assert "You have signed out." in client.get("/en/").content.decode()
-    assert "You have signed out." not in client.get("/en/").content.decode()
+    assert "You are logged out. See you soon." in client.get("/en/").content.decode()
+    assert "You are logged out. See you soon." not in client.get("/en/").content.decode()
 
 
 def test_a_customers_dashboard_follows_their_sessions(client, alice, catalogue):

@@ -19,9 +19,9 @@ PAGES = [
     ("terms/", "Your own face only", "본인의 얼굴만"),
     ("privacy/", "PictureUs Privacy Policy", "PictureUs 개인정보 처리방침"),
     ("support/", "Send message", "메시지 보내기"),
-    ("accounts/login/", "Sign In", "로그인"),
+    ("accounts/login/", "Welcome back", "다시 오신 것을 환영합니다"),
     ("accounts/signup/", "Display name", "표시 이름"),
-    ("accounts/password/reset/", "Password Reset", "비밀번호 초기화"),
+    ("accounts/password/reset/", "Reset your password", "비밀번호 재설정"),
 ]
 
 

@@ -56,8 +56,11 @@ def test_a_chosen_zone_wins_and_is_kept_in_settings(client, alice):
     client.force_login(alice)
     page = client.get("/en/account/settings/").content.decode()
     # The automatic choice says what it resolves to; every zone is offered by its offset.
-    assert "Automatic, from your region and language (America/New_York)" in page
-    assert '<option value="Asia/Seoul">UTC+09:00 Asia/Seoul</option>' in page
+    assert "Automatic, from your region and language (United States (New York) Time)" in page
+    assert '<option value="Asia/Seoul">(UTC+09:00) South Korea Time</option>' in page
+    korean = client.get("/ko/account/settings/").content.decode()
+    assert "자동: 거주 지역과 언어에 따름 (미국(뉴욕) 시간)" in korean
+    assert '<option value="Asia/Seoul">(UTC+09:00) 대한민국 시간</option>' in korean
 
     response = client.post(
         "/en/account/settings/",
