@@ -6,13 +6,14 @@ inferred traits (P23).
 """
 
 import io
-import threading
 import warnings
 from dataclasses import dataclass, field
 
 import cv2
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from pictureus import faces
 
 MAX_BYTES = 25 * 1024 * 1024
 # Larger than any phone camera (a 200 MP sensor); a PNG bomb claims far more.
@@ -211,19 +212,6 @@ def hash_distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-# One classifier per thread: OpenCV's CascadeClassifier is not safe to share between threads,
-# and a threaded server checks several uploads at once.
-_detectors = threading.local()
-
-
-def _face_detector():
-    cascade = getattr(_detectors, "cascade", None)
-    if cascade is None:
-        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_alt.xml")
-        _detectors.cascade = cascade
-    return cascade
-
-
 def _small_copy(image: Image.Image) -> Image.Image:
     """An RGB copy no larger than about twice CHECK_LONG_SIDE, for the checks and thumbnail.
 
@@ -234,35 +222,30 @@ def _small_copy(image: Image.Image) -> Image.Image:
 
 
 def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple[list[int], float, str]:
-    """Face box (in the photo's pixels), sharpness of the face, perceptual hash."""
+    """Face box (in the photo's pixels), sharpness of the face alone, perceptual hash."""
     import numpy as np
 
-    scale = min(1.0, CHECK_LONG_SIDE / max(small.size))
-    size = (round(small.width * scale), round(small.height * scale))
-    working = small.convert("L")
-    if size != working.size:
-        working = working.resize(size, Image.Resampling.BOX)
-    grey = np.asarray(working)
-    short = min(grey.shape)
-    # Faces under FACE_MIN_RATIO are refused anyway; not searching far below it saves time.
-    smallest = max(24, int(short * FACE_MIN_RATIO * 0.8))
-    faces = _face_detector().detectMultiScale(
-        grey, scaleFactor=1.15, minNeighbors=6, minSize=(smallest, smallest)
-    )
-    if len(faces) == 0:
+    found = faces.find_faces(small)
+    if not found:
         raise PhotoRejected("no_face")
-    if len(faces) > 1:
+    if len(found) > 1:
         raise PhotoRejected("several_faces")
-    x, y, w, h = (int(v) for v in faces[0])
-    to_full = full_size[0] / grey.shape[1]
-    if w / short < FACE_MIN_RATIO or w * to_full < FACE_MIN_PIXELS:
+    face = found[0]
+    to_full = full_size[0] / small.width
+    # A face found but small is "too small", whatever the background does.
+    if face.width / min(small.size) < FACE_MIN_RATIO or face.width * to_full < FACE_MIN_PIXELS:
         raise PhotoRejected("face_too_small")
-    crop = cv2.resize(grey[y : y + h, x : x + w], (96, 96), interpolation=cv2.INTER_AREA)
-    sharpness = float(cv2.Laplacian(crop, cv2.CV_64F).var())
+    # Measured on the face alone: a sharp face on a blurred background is a good photo.
+    sharpness = faces.sharpness(small, face)
     if sharpness < SHARPNESS_MIN:
         raise PhotoRejected("blurry")
-    box = [round(v * to_full) for v in (x, y, w, h)]
-    return box, round(sharpness, 2), phash(grey)
+    box = [round(v * to_full) for v in face.box]
+    scale = min(1.0, CHECK_LONG_SIDE / max(small.size))
+    size = (round(small.width * scale), round(small.height * scale))
+    grey = small.convert("L")
+    if size != grey.size:
+        grey = grey.resize(size, Image.Resampling.BOX)
+    return box, sharpness, phash(np.asarray(grey))
 
 
 def photo_process(data: bytes, *, known_hashes: list[str] = ()) -> ProcessedPhoto:
