@@ -111,6 +111,19 @@ def find_faces(image: Image.Image) -> list[Face]:
     return sorted(faces, key=lambda f: f.width, reverse=True)
 
 
+def face_at(image: Image.Image, box) -> Face:
+    """The face known to be at `box` (left, top, width, height, in this image's pixels): its
+    landmarks without searching the photo again."""
+    import dlib
+
+    pixels = np.asarray(image.convert("RGB"))
+    left, top, width, height = (round(v) for v in box)
+    rect = dlib.rectangle(left, top, left + width, top + height)
+    shape = _model("landmarks")(pixels, rect)
+    points = tuple((p.x, p.y) for p in shape.parts())
+    return Face(box=(left, top, width, height), landmarks=points, _pixels=pixels, _shape=shape)
+
+
 def aligned_crop(face: Face, size: int, *, padding: float = 0.6) -> Image.Image:
     """The face turned upright (eyes level) at one scale, `size` pixels square.
 
@@ -150,3 +163,30 @@ def sharpness(image: Image.Image, face: Face) -> float:
     grey = image.convert("L").crop((left, top, left + width, top + height))
     crop = np.asarray(grey.resize((96, 96), Image.Resampling.BOX))
     return round(float(cv2.Laplacian(crop, cv2.CV_64F).var()), 2)
+
+
+def set_likeness(descriptors: dict) -> dict:
+    """Each photo's likeness (see `likeness`) to the person most of the set shows, or None for
+    every photo while no person is shown by more than half of them.
+
+    The set decides, not the first photo: the anchor is the photo that looks like the most
+    others, and each photo is scored against the anchor's group without itself.
+    """
+    keys = list(descriptors)
+    undecided = dict.fromkeys(keys)
+    if len(keys) < 3:
+        return undecided
+
+    def near(a, b):
+        return distance(descriptors[a], descriptors[b]) < SAME_PERSON_DISTANCE
+
+    def closeness(key):
+        return sum(near(key, other) for other in keys if other != key)
+
+    anchor = max(keys, key=closeness)
+    group = [key for key in keys if key == anchor or near(key, anchor)]
+    if len(group) * 2 <= len(keys):
+        return undecided
+    return {
+        key: likeness(descriptors[key], [descriptors[g] for g in group if g != key]) for key in keys
+    }

@@ -93,7 +93,7 @@ class PhotoVerdictInline(admin.TabularInline):
     model = SourcePhoto
     extra = 0
     can_delete = False
-    fields = ["created_at", "width", "height", "face_box", "sharpness", "phash"]
+    fields = ["created_at", "width", "height", "face_box", "sharpness", "likeness", "phash"]
     readonly_fields = fields
     verbose_name = _("accepted photo (measures only)")
     verbose_name_plural = _("accepted photos (measures only)")

@@ -243,6 +243,9 @@ class SourcePhoto(models.Model):
     face_box = models.JSONField(_("face box"), default=list, blank=True)
     sharpness = models.FloatField(_("sharpness"), default=0)
     phash = models.CharField(_("perceptual hash"), max_length=16, blank=True)
+    # 0-1, how much the face looks like the person most of the session's photos show (0.5 is
+    # the same-person threshold); empty while no one person is shown by most of them.
+    likeness = models.FloatField(_("likeness to the other photos"), null=True, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
@@ -252,6 +255,10 @@ class SourcePhoto(models.Model):
 
     def __str__(self):
         return f"photo {self.pk} of session {self.photo_session_id}"
+
+    @property
+    def looks_like_someone_else(self) -> bool:
+        return self.likeness is not None and self.likeness < 0.5
 
 
 class Order(models.Model):

@@ -57,6 +57,10 @@ REASONS = {
     "face_too_small": _("Your face is too small in this photo. Please send a closer photo."),
     "blurry": _("The photo is too blurry. Please send a sharper photo."),
     "duplicate": _("This photo is almost the same as one you already uploaded."),
+    "other_person": _(
+        "This looks like a different person from your other photos. Please send photos of "
+        "yourself only."
+    ),
     "session_full": _("You have already uploaded 20 photos, the most a session takes."),
 }
 
@@ -82,6 +86,8 @@ class ProcessedPhoto:
     face_box: list[int] = field(default_factory=list)
     sharpness: float = 0.0
     phash: str = ""
+    # Who the face is, for comparing with the session's other photos: in memory only (P23).
+    descriptor: object = field(default=None, repr=False)
 
 
 def sniff(head: bytes) -> str | None:
@@ -221,8 +227,9 @@ def _small_copy(image: Image.Image) -> Image.Image:
     return image.reduce(factor) if factor > 1 else image.copy()
 
 
-def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple[list[int], float, str]:
-    """Face box (in the photo's pixels), sharpness of the face alone, perceptual hash."""
+def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple:
+    """Face box (in the photo's pixels), sharpness of the face alone, perceptual hash, and the
+    face's descriptor."""
     import numpy as np
 
     found = faces.find_faces(small)
@@ -245,7 +252,7 @@ def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple[list[int],
     grey = small.convert("L")
     if size != grey.size:
         grey = grey.resize(size, Image.Resampling.BOX)
-    return box, sharpness, phash(np.asarray(grey))
+    return box, sharpness, phash(np.asarray(grey)), faces.descriptor(face)
 
 
 def photo_process(data: bytes, *, known_hashes: list[str] = ()) -> ProcessedPhoto:
@@ -263,7 +270,7 @@ def photo_process(data: bytes, *, known_hashes: list[str] = ()) -> ProcessedPhot
         raise PhotoRejected("too_small")
     image = _to_srgb(image, icc)
     small = _small_copy(image)
-    face_box, sharpness, hash_ = _quality(small, image.size)
+    face_box, sharpness, hash_, descriptor = _quality(small, image.size)
     if any(hash_distance(hash_, known) < DUPLICATE_DISTANCE for known in known_hashes):
         raise PhotoRejected("duplicate")
     # Saving without the source's info writes pixels only: no EXIF, XMP, ICC or comments.
@@ -284,4 +291,5 @@ def photo_process(data: bytes, *, known_hashes: list[str] = ()) -> ProcessedPhot
         face_box=face_box,
         sharpness=sharpness,
         phash=hash_,
+        descriptor=descriptor,
     )

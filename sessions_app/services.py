@@ -6,7 +6,9 @@ goes through it.
 
 import hashlib
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import timedelta
 
 from django.conf import settings
@@ -512,6 +514,8 @@ def photo_delete(*, photo: SourcePhoto, reason: str, actor=None) -> None:
         reason=reason,
         actor=actor,
     )
+    # Without it, the set may show its person differently (the stranger was deleted).
+    photos_likeness_update(photo_session=photo_session)
 
 
 # Why a session's data went, as its state history says it (translated where it is shown).
@@ -603,6 +607,62 @@ def session_consent_give(
     return photo_session
 
 
+# Descriptors of accepted photos, kept in this process's memory only (never stored, P23) so
+# that each upload is compared with the whole session without redoing every face: a miss
+# (another process, a restart) recomputes one from the photo's thumbnail and face box.
+_DESCRIPTORS: OrderedDict = OrderedDict()
+_DESCRIPTORS_AT_MOST = 4096
+_descriptors_lock = threading.Lock()
+
+
+def _descriptor_remember(photo: SourcePhoto, descriptor) -> None:
+    with _descriptors_lock:
+        _DESCRIPTORS[(photo.pk, photo.sha256)] = descriptor
+        while len(_DESCRIPTORS) > _DESCRIPTORS_AT_MOST:
+            _DESCRIPTORS.popitem(last=False)
+
+
+def _descriptor_of(photo: SourcePhoto):
+    from PIL import Image
+
+    from pictureus import faces
+
+    with _descriptors_lock:
+        known = _DESCRIPTORS.get((photo.pk, photo.sha256))
+    if known is not None:
+        return known
+    if not (photo.thumbnail and photo.face_box):
+        return None
+    with photo.thumbnail.open("rb") as stored:
+        thumb = Image.open(stored)
+        thumb.load()
+    scale = thumb.width / photo.width
+    descriptor = faces.descriptor(faces.face_at(thumb, [v * scale for v in photo.face_box]))
+    _descriptor_remember(photo, descriptor)
+    return descriptor
+
+
+def _likeness_of_set(photos, extra=None) -> dict:
+    """Each photo's likeness to the person most of them show (`extra`: the one being added,
+    under the key "new")."""
+    from pictureus import faces
+
+    descriptors = {photo.pk: _descriptor_of(photo) for photo in photos}
+    descriptors = {key: d for key, d in descriptors.items() if d is not None}
+    if extra is not None:
+        descriptors["new"] = extra
+    return faces.set_likeness(descriptors)
+
+
+def photos_likeness_update(*, photo_session: PhotoSession) -> None:
+    """Score every photo of the session against the person most of them show."""
+    photos = list(photo_session.photos.all())
+    scores = _likeness_of_set(photos)
+    for photo in photos:
+        photo.likeness = scores.get(photo.pk)
+    SourcePhoto.objects.bulk_update(photos, ["likeness"])
+
+
 def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
     """Store one photo that passed the pipeline; refuse it when the session is full or it
     duplicates a photo accepted meanwhile (checked under the session's lock).
@@ -620,6 +680,13 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
             raise PhotoRejected("session_full")
         if any(hash_distance(processed.phash, h) < DUPLICATE_DISTANCE for h in known if h):
             raise PhotoRejected("duplicate")
+        # Someone else (a friend, a celebrity): refused against the whole set, so that the
+        # first photo does not decide who the customer is (the terms: your own face only).
+        others = list(locked.photos.all())
+        if processed.descriptor is not None:
+            scores = _likeness_of_set(others, extra=processed.descriptor)
+            if scores["new"] is not None and scores["new"] < 0.5:
+                raise PhotoRejected("other_person")
         photo = SourcePhoto(
             photo_session=locked,
             sha256=hashlib.sha256(processed.jpeg).hexdigest(),
@@ -633,6 +700,9 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
             photo.image.save("photo.jpg", ContentFile(processed.jpeg), save=False)
             photo.thumbnail.save("thumb.webp", ContentFile(processed.thumbnail), save=False)
             photo.save()
+            if processed.descriptor is not None:
+                _descriptor_remember(photo, processed.descriptor)
+                photos_likeness_update(photo_session=locked)
             # An upload is activity: an undelivered session's photos are kept for the
             # abandoned-session period from its last change (the date it shows moves too).
             PhotoSession.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
@@ -657,6 +727,8 @@ def session_queue(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
         locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
         if locked.photos.count() < MIN_PHOTOS:
             raise InvalidTransition(f"a session needs {MIN_PHOTOS} accepted photos")
+        if locked.photos.filter(likeness__lt=0.5).exists():
+            raise InvalidTransition("a photo looks like someone else")
         if not consent_is_current(
             user=locked.user, purpose=ConsentRecord.Purpose.FACE_PHOTOS, photo_session=locked
         ) or processing_restricted(user=locked.user):

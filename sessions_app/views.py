@@ -268,25 +268,37 @@ def _photos_status(photo_session) -> dict:
     The page renders it and the upload script shows it again after each photo added or removed.
     """
     count = photo_session.photos.count()
-    enough = count >= services.MIN_PHOTOS
+    someone_else = photo_session.photos.filter(likeness__lt=0.5).count()
     context = {"counter": count, "count": count, "min": services.MIN_PHOTOS}
+    if someone_else:
+        reason = ngettext(
+            "One photo looks like a different person from the others. Please delete it to "
+            "continue.",
+            "%(count)d photos look like a different person from the others. Please delete "
+            "them to continue.",
+            someone_else,
+        ) % {"count": someone_else}
+    elif count < services.MIN_PHOTOS:
+        reason = (
+            ngettext(
+                "Add at least %(min)d photo to continue — %(count)d so far.",
+                "Add at least %(min)d photos to continue — %(count)d so far.",
+                services.MIN_PHOTOS,
+            )
+            % context
+        )
+    else:
+        reason = ""
     return {
         "accepted": count,
-        "can_submit": enough and photo_session.state == S.COLLECTING_PHOTOS,
+        "can_submit": not reason and photo_session.state == S.COLLECTING_PHOTOS,
         "count_text": ngettext(
             "%(counter)s photo accepted of the %(min)s needed.",
             "%(counter)s photos accepted of the %(min)s needed.",
             count,
         )
         % context,
-        "submit_reason": ""
-        if enough
-        else ngettext(
-            "Add at least %(min)d photo to continue — %(count)d so far.",
-            "Add at least %(min)d photos to continue — %(count)d so far.",
-            services.MIN_PHOTOS,
-        )
-        % context,
+        "submit_reason": reason,
     }
 
 

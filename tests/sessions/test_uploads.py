@@ -14,10 +14,10 @@ from sessions_app.models import SourcePhoto
 from . import images
 
 
-def upload(client, s, *files, json=False):
+def upload(client, s, *files, json=False, language="en"):
     extra = {"HTTP_ACCEPT": "application/json"} if json else {}
     return client.post(
-        f"/en/sessions/{s.public_id}/photos/",
+        f"/{language}/sessions/{s.public_id}/photos/",
         {"photos": [SimpleUploadedFile(name, data, "image/jpeg") for name, data in files]},
         **extra,
     )
