@@ -49,22 +49,25 @@ class TrainingConfig:
     checkpoint_every: int = 100
 
 
+# Room around the face in a training crop, as a share of the face's width on each side: the
+# head, the hair and the top of the shoulders, as portraits show them.
+CROP_PADDING = 0.6
+
+
 def face_crop(image: Image.Image, face_box, resolution: int) -> Image.Image:
-    """A square around the stored face box (head and shoulders), resized to the resolution."""
+    """The photo's face turned upright and at one scale (aligned on its landmarks, so that
+    every training crop has its eyes level and the same face size), `resolution` square."""
+    from pictureus import faces
+
     image = ImageOps.exif_transpose(image).convert("RGB")
-    width, height = image.size
     box = _box(face_box)
     if box is None:
-        side = min(width, height)
-        cx, cy = width / 2, height / 2
-    else:
-        x, y, w, h = box
-        side = min(max(w, h) * 2.2, width, height)
-        cx, cy = x + w / 2, y + h / 2 + h * 0.15
-    left = min(max(0, cx - side / 2), width - side)
-    top = min(max(0, cy - side / 2), height - side)
-    crop = image.crop((round(left), round(top), round(left + side), round(top + side)))
-    return crop.resize((resolution, resolution), Image.Resampling.LANCZOS)
+        # No face recorded (photos from before the checks): the middle of the photo.
+        side = min(image.size)
+        left, top = (image.width - side) / 2, (image.height - side) / 2
+        crop = image.crop((round(left), round(top), round(left + side), round(top + side)))
+        return crop.resize((resolution, resolution), Image.Resampling.LANCZOS)
+    return faces.aligned_crop(faces.face_at(image, box), resolution, padding=CROP_PADDING)
 
 
 def _box(face_box):

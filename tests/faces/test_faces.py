@@ -85,3 +85,23 @@ def test_two_people_and_no_people_are_refused_for_what_they_are():
         assert verdict(item.image.resize((item.image.width * 2, item.image.height * 2))) == (
             "no_face"
         )
+
+
+def test_training_crops_have_level_eyes_and_one_face_scale():
+    from generation.pipeline.train import face_crop
+
+    photos = [
+        collins(),
+        collins().rotate(15, expand=True, fillcolor=(128, 128, 128)),
+        collins().rotate(-12, expand=True, fillcolor=(128, 128, 128)),
+        on_canvas(collins(), canvas=(1400, 1000), width=700, at=(300, 100)),
+    ]
+    spans = []
+    for photo in photos:
+        crop = face_crop(photo, list(faces.find_faces(photo)[0].box), 256)
+        assert crop.size == (256, 256)
+        outer_right, _, outer_left, _, _ = faces.find_faces(crop)[0].landmarks
+        assert abs(outer_right[1] - outer_left[1]) < 5, "eyes not level"
+        spans.append(abs(outer_right[0] - outer_left[0]))
+    # The same face size in every crop, whatever its size and angle in the photo.
+    assert max(spans) / min(spans) < 1.12, spans
