@@ -205,6 +205,9 @@ class Portrait(models.Model):
     height = models.PositiveIntegerField(_("height"), default=0)
     sha256 = models.CharField(_("content hash"), max_length=64, blank=True)
     favourite = models.BooleanField(_("favourite"), default=False)
+    # 0-1, how much the portrait's face looks like the customer's accepted photos (0.5 is the
+    # same-person threshold); empty when it shows no single face (the tiny model's images).
+    likeness = models.FloatField(_("likeness to the customer"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Moves with every save, favourites included: the gallery's cached page keys on it.
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

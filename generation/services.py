@@ -707,12 +707,17 @@ def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
     return portraits
 
 
-def portrait_store(*, portrait: Portrait, png: bytes, preview_webp: bytes, size) -> Portrait:
+def portrait_store(
+    *, portrait: Portrait, png: bytes, preview_webp: bytes, size, likeness: float | None = None
+) -> Portrait:
     portrait.image.save(f"{portrait.pk}.png", ContentFile(png), save=False)
     portrait.preview.save(f"{portrait.pk}.webp", ContentFile(preview_webp), save=False)
     portrait.width, portrait.height = size
     portrait.sha256 = hashlib.sha256(png).hexdigest()
-    portrait.save(update_fields=["image", "preview", "width", "height", "sha256", "updated_at"])
+    portrait.likeness = likeness
+    portrait.save(
+        update_fields=["image", "preview", "width", "height", "sha256", "likeness", "updated_at"]
+    )
     return portrait
 
 
@@ -747,6 +752,8 @@ def gallery_portraits(*, photo_session: PhotoSession):
         )
         .exclude(image="")
         .select_related("style")
+        # Most like the customer first within each style; unscored ones keep their order.
+        .order_by(F("likeness").desc(nulls_last=True), "index", "id")
     )
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
 from . import services
+from .likeness import portrait_likeness, session_references
 from .models import GenerationJob, TrainingArtifact
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ def _generate(job: GenerationJob) -> None:
     base = BaseModel.load()
     # Only this session's own weights (artifact_read checks the session) (P05).
     lora_load(base, lora[0])
+    references = session_references(photo_session=photo_session)
     resolution = services.training_settings(photo_session.plan)["resolution"]
     progress = _Progress(job)
     done = sum(1 for p in portraits if p.image)
@@ -178,7 +180,13 @@ def _generate(job: GenerationJob) -> None:
             resolution=resolution,
         )
         full, preview = encode_outputs(image)
-        services.portrait_store(portrait=portrait, png=full, preview_webp=preview, size=image.size)
+        services.portrait_store(
+            portrait=portrait,
+            png=full,
+            preview_webp=preview,
+            size=image.size,
+            likeness=portrait_likeness(image, references),
+        )
         done, made = done + 1, made + 1
         progress(done, len(portraits), (time.perf_counter() - started) / made)
     services.generation_finish(job_id=job.pk)

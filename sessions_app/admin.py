@@ -1,4 +1,5 @@
 import datetime
+import statistics
 
 from django import forms
 from django.contrib import admin, messages
@@ -164,6 +165,7 @@ class PhotoSessionAdmin(admin.ModelAdmin):
         "state_changed_at",
         "delivered_at",
         "originals_deleted_at",
+        "likeness_summary",
         "refund_link",
     ]
     exclude = ["styles", "subject_token", "class_word"]
@@ -175,6 +177,34 @@ class PhotoSessionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("likeness of the portraits"))
+    def likeness_summary(self, obj):
+        """Numbers only, never a face (P07): how much the portraits look like the customer,
+        so that an operator spots a bad model."""
+        scores = list(obj.portraits.exclude(image="").values_list("likeness", flat=True))
+        scored = sorted(s for s in scores if s is not None)
+        unscored = len(scores) - len(scored)
+        if not scores:
+            return "—"
+        if not scored:
+            return ngettext(
+                "%(count)d portrait without a recognisable face.",
+                "%(count)d portraits without a recognisable face.",
+                unscored,
+            ) % {"count": unscored}
+        return _(
+            "%(count)d scored: lowest %(low).2f, median %(median).2f, highest %(high).2f; "
+            "%(below)d below the same-person threshold (0.50); %(unscored)d without a "
+            "recognisable face."
+        ) % {
+            "count": len(scored),
+            "low": scored[0],
+            "median": statistics.median(scored),
+            "high": scored[-1],
+            "below": sum(1 for s in scored if s < 0.5),
+            "unscored": unscored,
+        }
 
     @admin.display(description=_("refund"))
     def refund_link(self, obj):

@@ -622,7 +622,8 @@ def _descriptor_remember(photo: SourcePhoto, descriptor) -> None:
             _DESCRIPTORS.popitem(last=False)
 
 
-def _descriptor_of(photo: SourcePhoto):
+def photo_descriptor(photo: SourcePhoto):
+    """An accepted photo's face descriptor, in memory only (see above); None without a face."""
     from PIL import Image
 
     from pictureus import faces
@@ -647,7 +648,7 @@ def _likeness_of_set(photos, extra=None) -> dict:
     under the key "new")."""
     from pictureus import faces
 
-    descriptors = {photo.pk: _descriptor_of(photo) for photo in photos}
+    descriptors = {photo.pk: photo_descriptor(photo) for photo in photos}
     descriptors = {key: d for key, d in descriptors.items() if d is not None}
     if extra is not None:
         descriptors["new"] = extra

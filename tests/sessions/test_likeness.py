@@ -12,11 +12,12 @@ from django.core.management import call_command
 from django.utils import translation
 from PIL import Image
 
+from generation.likeness import portrait_likeness, session_references
 from pictureus import faces
 from privacy.models import DataExport
 from privacy.services import export_build
 from sessions_app.photos import REASONS
-from tests.faces.dataset import hopper
+from tests.faces.dataset import collins, hopper, side_by_side
 
 from . import images
 from .test_uploads import fill, stored_files, upload
@@ -146,3 +147,19 @@ def test_descriptors_never_reach_the_database_the_logs_the_files_or_the_export(
 def test_the_policy_and_the_faq_say_how_photos_are_compared(client, language, policy, faq):
     assert policy in client.get(f"/{language}/privacy/").content.decode()
     assert faq in client.get(f"/{language}/faq/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_portrait_scores_as_its_customer_and_not_as_someone_else(client, collecting_session):
+    # Alice's photos show the astronaut; stand-ins play the generated portraits.
+    fill(client, collecting_session, 4)
+    references = session_references(photo_session=collecting_session)
+    assert len(references) == 4
+    own = collins().crop((60, 0, 460, 400)).resize((512, 512))
+    assert portrait_likeness(own, references) >= 0.5
+    assert portrait_likeness(hopper(), references) < 0.5
+    # Nothing to score: no face (the tiny model's noise), two faces, or nothing to compare.
+    noise = Image.fromarray(np.random.default_rng(1).integers(0, 255, (512, 512, 3), np.uint8))
+    assert portrait_likeness(noise, references) is None
+    assert portrait_likeness(side_by_side(collins(), hopper()), references) is None
+    assert portrait_likeness(own, []) is None

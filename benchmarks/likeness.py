@@ -1,6 +1,6 @@
 """Face benchmark: the upload checks' face detector, old and new, and the likeness descriptor.
 
-    .venv/bin/python benchmarks/faces.py [--repeat 3] [--folder DIR]
+    .venv/bin/python benchmarks/likeness.py [--repeat 3] [--folder DIR]
 
 On the labelled detection set of the tests (tests/faces/dataset.py: two real identities in
 plain, mirrored, rotated, dark, blurred, small and large variants; no-face images; two-face
