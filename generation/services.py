@@ -682,6 +682,27 @@ def generation_styles(*, job: GenerationJob) -> list[StylePack]:
     return list(job.photo_session.styles.order_by("order", "id"))
 
 
+# A session with the natural look asks the model for the face as it is, and pushes away what
+# portrait styles tend to add.
+NATURAL_PROMPT = "natural unretouched skin texture, true-to-life features and proportions"
+NATURAL_NEGATIVE = (
+    "retouched, airbrushed, beautified, smoothed skin, heavy makeup, slimmed face, "
+    "enlarged eyes, plastic skin"
+)
+
+
+def style_prompts(*, photo_session: PhotoSession, style) -> tuple[str, str]:
+    """The prompt and the negative prompt for one style of a session."""
+    prompt = style.prompt_template.format(
+        token=photo_session.subject_token, class_word=photo_session.class_word
+    )
+    negative = style.negative_prompt
+    if photo_session.natural:
+        prompt = f"{prompt}, {NATURAL_PROMPT}"
+        negative = f"{negative}, {NATURAL_NEGATIVE}" if negative else NATURAL_NEGATIVE
+    return prompt, negative
+
+
 @transaction.atomic
 def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
     """The portraits this job makes, each with its recorded seed (created once, reused)."""
@@ -689,9 +710,7 @@ def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
     plan = photo_session.plan
     portraits = []
     for style in generation_styles(job=job):
-        prompt = style.prompt_template.format(
-            token=photo_session.subject_token, class_word=photo_session.class_word
-        )
+        prompt, _negative = style_prompts(photo_session=photo_session, style=style)
         for index in range(plan.images_per_style):
             portrait, _ = Portrait.objects.get_or_create(
                 job=job,

@@ -167,7 +167,10 @@ def _generate(job: GenerationJob) -> None:
     progress = _Progress(job)
     done = sum(1 for p in portraits if p.image)
     started, made = time.perf_counter(), 0
-    styles = {style.pk: style for style in services.generation_styles(job=job)}
+    negatives = {
+        style.pk: services.style_prompts(photo_session=photo_session, style=style)[1]
+        for style in services.generation_styles(job=job)
+    }
     for portrait in portraits:
         if portrait.image:
             continue
@@ -175,7 +178,7 @@ def _generate(job: GenerationJob) -> None:
         image = generate_image(
             base,
             prompt=portrait.prompt,
-            negative_prompt=styles[portrait.style_id].negative_prompt,
+            negative_prompt=negatives[portrait.style_id],
             seed=portrait.seed,
             resolution=resolution,
         )

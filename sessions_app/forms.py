@@ -17,6 +17,14 @@ class NewSessionForm(forms.Form):
         queryset=StylePack.objects.filter(active=True),
         widget=forms.CheckboxSelectMultiple,
     )
+    natural = forms.BooleanField(
+        label=_("Natural look: no retouching"),
+        required=False,
+        help_text=_(
+            "For a CV, a work badge or an ID-like photo: your skin, features and shape as they "
+            "are, with nothing smoothed or beautified."
+        ),
+    )
 
     def __init__(self, *args, currency, **kwargs):
         super().__init__(*args, **kwargs)

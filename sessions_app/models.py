@@ -149,6 +149,9 @@ class PhotoSession(models.Model):
     # The rare token and class word the LoRA learns the subject under.
     subject_token = models.CharField(_("subject token"), max_length=16, default="ohwx")
     class_word = models.CharField(_("class word"), max_length=16, default="person")
+    # Chosen by the customer: no retouching or beautifying in the prompts (résumés, badges,
+    # ID-like photos, where an idealised face is a problem).
+    natural = models.BooleanField(_("natural look"), default=False)
     failure_reason = models.TextField(_("failure reason"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -103,11 +103,12 @@ def session_transition(
 
 
 @transaction.atomic
-def session_create(*, user, plan, styles, currency: str) -> PhotoSession:
-    """Create a draft session for a plan, its chosen styles and the price in `currency`."""
+def session_create(*, user, plan, styles, currency: str, natural: bool = False) -> PhotoSession:
+    """Create a draft session for a plan, its chosen styles and the price in `currency`;
+    `natural`: portraits without retouching."""
     price = plan.prices.get(currency=currency)
     photo_session = PhotoSession.objects.create(
-        user=user, plan=plan, currency=currency, amount=price.amount
+        user=user, plan=plan, currency=currency, amount=price.amount, natural=natural
     )
     photo_session.styles.set(styles)
     SessionTransition.objects.create(

@@ -75,6 +75,7 @@ def new_session(request):
             plan=form.cleaned_data["plan"],
             styles=form.cleaned_data["styles"],
             currency=currency,
+            natural=form.cleaned_data["natural"],
         )
         return redirect("sessions_app:detail", public_id=photo_session.public_id)
     plans = Plan.objects.filter(active=True, prices__currency=currency).prefetch_related("prices")

@@ -126,3 +126,37 @@ def test_the_demo_catalogue_loads(db):
 
     call_command("load_demo", verbosity=0)
     assert Plan.objects.filter(prices__currency="krw").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_natural_look_is_offered_unticked_and_kept_with_the_session(
+    client, alice, plan, language
+):
+    from generation.models import GenerationJob
+    from generation.services import NATURAL_NEGATIVE, NATURAL_PROMPT, portraits_plan, style_prompts
+
+    client.force_login(alice)
+    html = client.get(f"/{language}/sessions/new/").content.decode()
+    label = "Natural look: no retouching" if language == "en" else "자연스러운 모습: 보정 없음"
+    assert label in html
+    assert 'name="natural" id="id_natural" aria-describedby="natural-help">' in html  # unticked
+    styles = list(StylePack.objects.values_list("pk", flat=True)[:2])
+    client.post(f"/{language}/sessions/new/", {"plan": plan.pk, "styles": styles})
+    client.post(f"/{language}/sessions/new/", {"plan": plan.pk, "styles": styles, "natural": "on"})
+    plain, natural = PhotoSession.objects.order_by("id")
+    assert (plain.natural, natural.natural) == (False, True)
+    page = client.get(f"/{language}/sessions/{natural.public_id}/").content.decode()
+    assert "data-natural" in page
+    assert (
+        "data-natural"
+        not in client.get(f"/{language}/sessions/{plain.public_id}/").content.decode()
+    )
+
+    # The natural session's portraits are asked for without retouching; the other's are not.
+    for photo_session, wanted in ((plain, False), (natural, True)):
+        job = GenerationJob.objects.create(photo_session=photo_session, kind="generation")
+        prompts = {p.prompt for p in portraits_plan(job=job)}
+        assert all((NATURAL_PROMPT in p) == wanted for p in prompts) and prompts
+        for style in photo_session.styles.all():
+            negative = style_prompts(photo_session=photo_session, style=style)[1]
+            assert (NATURAL_NEGATIVE in negative) == wanted
