@@ -60,6 +60,9 @@ class GenerationJob(models.Model):
     celery_task_id = models.CharField(_("task id"), max_length=64, blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Styles that got fewer portraits than the plan promises because too few candidates looked
+    # like the customer: {style id: [delivered, promised]}.
+    shortfall = models.JSONField(_("portraits short"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(

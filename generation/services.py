@@ -6,6 +6,7 @@ Web-tier module: no torch or diffusers here (the tasks import `generation.pipeli
 import hashlib
 import heapq
 import logging
+import math
 import secrets
 import statistics
 import uuid
@@ -14,9 +15,10 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from celery import current_app
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Max, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -703,6 +705,118 @@ def style_prompts(*, photo_session: PhotoSession, style) -> tuple[str, str]:
     return prompt, negative
 
 
+# A portrait is delivered only when its one face looks like the customer's photos at least this
+# much (dlib's same-person distance, as faces.likeness scales it).
+LIKENESS_THRESHOLD = 0.5
+
+
+def likeness_checked() -> bool:
+    """Whether portraits are checked for likeness before delivery: not with the tiny built-in
+    model, whose images are noise without a face (its gallery says they are placeholders)."""
+    return bool(settings.PICTUREUS_BASE_MODEL)
+
+
+def candidates_per_style(plan) -> int:
+    """How many candidates a style starts with: the plan's oversampling of its portraits."""
+    if not likeness_checked():
+        return plan.images_per_style
+    return math.ceil(plan.images_per_style * plan.oversampling - 1e-9)
+
+
+def candidate_add(*, job: GenerationJob, style) -> Portrait:
+    """One more candidate for a style whose candidates fell short, with a new seed."""
+    taken = job.portraits.filter(style=style).aggregate(last=Max("index"))["last"]
+    prompt, _negative = style_prompts(photo_session=job.photo_session, style=style)
+    return Portrait.objects.create(
+        job=job,
+        style=style,
+        photo_session=job.photo_session,
+        index=(taken if taken is not None else -1) + 1,
+        seed=secrets.randbelow(2**31 - 1),
+        prompt=prompt,
+    )
+
+
+def candidates_short(*, job: GenerationJob) -> list:
+    """The styles that need another candidate: fewer pass than the plan promises and the
+    extra budget (as many again as the plan promises) is not spent."""
+    if not likeness_checked():
+        return []
+    plan = job.photo_session.plan
+    short = []
+    for style in generation_styles(job=job):
+        made = job.portraits.filter(style=style).exclude(image="")
+        passing = made.filter(likeness__gte=LIKENESS_THRESHOLD).count()
+        extra = made.count() - candidates_per_style(plan)
+        if passing < plan.images_per_style and extra < plan.images_per_style:
+            short.append(style)
+    return short
+
+
+def portraits_choose(*, job: GenerationJob) -> dict:
+    """Keep the best candidates of each style by likeness, as many as the plan promises;
+    every other candidate is deleted undelivered, and one with no face, several faces or a
+    score under the threshold is never delivered. Returns the styles that fell short."""
+    if not likeness_checked():
+        return {}
+    promised = job.photo_session.plan.images_per_style
+    shortfall = {}
+    for style in generation_styles(job=job):
+        candidates = sorted(
+            job.portraits.filter(style=style).exclude(image=""),
+            key=lambda p: -(p.likeness if p.likeness is not None else -1),
+        )
+        keep = [
+            p for p in candidates if p.likeness is not None and p.likeness >= LIKENESS_THRESHOLD
+        ][:promised]
+        for candidate in candidates:
+            if candidate not in keep:
+                _portrait_erase(portrait=candidate, reason=Reason.SUPERSEDED)
+        if len(keep) < promised:
+            shortfall[str(style.pk)] = [len(keep), promised]
+    GenerationJob.objects.filter(pk=job.pk).update(shortfall=shortfall)
+    job.shortfall = shortfall
+    if shortfall:
+        # Operators hear of it at once: a model that rarely looks like its customer is bad.
+        transaction.on_commit(lambda: _email_operators_shortfall(job.pk), robust=True)
+    return shortfall
+
+
+def _email_operators_shortfall(job_id: int) -> None:
+    job = GenerationJob.objects.select_related("photo_session").get(pk=job_id)
+    styles = {str(s.pk): s for s in job.photo_session.styles.all()}
+    send_templated(
+        to=settings.OPERATORS_EMAIL,
+        template_prefix="generation/email/shortfall",
+        context={
+            "job": job,
+            "photo_session": job.photo_session,
+            "rows": [
+                (styles[key].name if key in styles else key, *numbers)
+                for key, numbers in job.shortfall.items()
+            ],
+        },
+        language=settings.LANGUAGE_CODE,
+    )
+
+
+def gallery_shortfall(*, photo_session: PhotoSession) -> dict:
+    """For each style of the gallery that fell short: (delivered, promised), from the job that
+    made its portraits."""
+    shortfall = {}
+    jobs = photo_session.generation_jobs.filter(
+        state=GenerationJob.State.SUCCEEDED,
+        kind__in=[GenerationJob.Kind.GENERATION, GenerationJob.Kind.REGENERATION],
+    ).order_by("finished_at", "id")
+    for job in jobs:
+        for style_id, numbers in job.shortfall.items():
+            shortfall[int(style_id)] = tuple(numbers)
+        if job.kind == GenerationJob.Kind.REGENERATION and str(job.style_id) not in job.shortfall:
+            # A later regeneration of the style that delivered in full clears it.
+            shortfall.pop(job.style_id, None)
+    return shortfall
+
+
 @transaction.atomic
 def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
     """The portraits this job makes, each with its recorded seed (created once, reused)."""
@@ -711,7 +825,7 @@ def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
     portraits = []
     for style in generation_styles(job=job):
         prompt, _negative = style_prompts(photo_session=photo_session, style=style)
-        for index in range(plan.images_per_style):
+        for index in range(candidates_per_style(plan)):
             portrait, _ = Portrait.objects.get_or_create(
                 job=job,
                 style=style,
@@ -1107,6 +1221,11 @@ def _email_customer(photo_session_id: int, which: str) -> None:
             "url": site_url(
                 reverse("generation:gallery", kwargs={"public_id": photo_session.public_id})
             ),
+            "shortfall": [
+                {"style": style, "delivered": numbers[0], "promised": numbers[1]}
+                for style in photo_session.styles.all()
+                if (numbers := gallery_shortfall(photo_session=photo_session).get(style.pk))
+            ],
         },
         language=user.preferred_language,
         time_zone=zone_for_user(user),

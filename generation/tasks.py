@@ -171,9 +171,9 @@ def _generate(job: GenerationJob) -> None:
         style.pk: services.style_prompts(photo_session=photo_session, style=style)[1]
         for style in services.generation_styles(job=job)
     }
-    for portrait in portraits:
-        if portrait.image:
-            continue
+
+    def make(portrait, total):
+        nonlocal done, made
         services.job_check_may_continue(job=job)
         image = generate_image(
             base,
@@ -191,7 +191,17 @@ def _generate(job: GenerationJob) -> None:
             likeness=portrait_likeness(image, references),
         )
         done, made = done + 1, made + 1
-        progress(done, len(portraits), (time.perf_counter() - started) / made)
+        progress(done, total, (time.perf_counter() - started) / made)
+
+    for portrait in portraits:
+        if not portrait.image:
+            make(portrait, len(portraits))
+    # Too few candidates of a style look like the customer: more, within a bounded budget.
+    while short := services.candidates_short(job=job):
+        for style in short:
+            waiting = job.portraits.filter(style=style, image="").first()
+            make(waiting or services.candidate_add(job=job, style=style), job.portraits.count())
+    services.portraits_choose(job=job)
     services.generation_finish(job_id=job.pk)
 
 

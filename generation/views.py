@@ -49,6 +49,7 @@ def _gallery(request, photo_session):
     portraits = list(services.gallery_portraits(photo_session=photo_session))
     only_favourites = request.GET.get("favourites") == "1"
     styles = []
+    shortfall = services.gallery_shortfall(photo_session=photo_session)
     for style in photo_session.styles.order_by("order", "id"):
         items = [p for p in portraits if p.style_id == style.pk]
         if only_favourites:
@@ -60,6 +61,7 @@ def _gallery(request, photo_session):
                 "can_regenerate": services.style_can_regenerate(
                     photo_session=photo_session, style=style
                 ),
+                "shortfall": shortfall.get(style.pk),
             }
         )
     context = {

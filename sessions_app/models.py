@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,16 @@ class Plan(TranslatedFieldsMixin, models.Model):
     description_ko = models.TextField(_("description (Korean)"), blank=True)
     styles_count = models.PositiveSmallIntegerField(_("number of styles"), default=2)
     images_per_style = models.PositiveSmallIntegerField(_("images per style"), default=4)
+    # Candidates made per portrait delivered: the best by likeness are delivered.
+    oversampling = models.FloatField(
+        _("candidates per portrait"),
+        default=1.5,
+        validators=[MinValueValidator(1.0), MaxValueValidator(4.0)],
+        help_text=_(
+            "How many candidates are made for each portrait delivered (1 to 4); the ones most "
+            "like the customer are delivered."
+        ),
+    )
     turnaround_hours = models.PositiveSmallIntegerField(_("turnaround (hours)"), default=2)
     # Training settings for this plan; zero means the model family's sensible default.
     lora_rank = models.PositiveSmallIntegerField(_("LoRA rank"), default=0)
