@@ -166,16 +166,21 @@ def cache_from_bytes(data: bytes, key: str) -> dict | None:
     return safetensors_load(data)
 
 
-def lora_add(unet, rank: int) -> list[torch.nn.Parameter]:
-    """Attach a LoRA adapter to the UNet's attention projections; only it is trained."""
+def lora_add(unet, rank: int, seed: int = 0) -> list[torch.nn.Parameter]:
+    """Attach a LoRA adapter to the UNet's attention projections; only it is trained.
+
+    Its starting weights come from `seed` (not from torch's global generator, which nothing
+    seeds), so that one seed trains one LoRA."""
     from peft import LoraConfig
 
     unet.requires_grad_(False)
-    unet.add_adapter(
-        LoraConfig(
-            r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=LORA_TARGETS
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        unet.add_adapter(
+            LoraConfig(
+                r=rank, lora_alpha=rank, init_lora_weights="gaussian", target_modules=LORA_TARGETS
+            )
         )
-    )
     params = [p for p in unet.parameters() if p.requires_grad]
     # Half-precision weights on a GPU; the trained LoRA stays in float32 for stable updates.
     for p in params:
@@ -262,7 +267,7 @@ def train_lora(
 
     unet = base.unet
     unet.train()
-    params = lora_add(unet, config.rank)
+    params = lora_add(unet, config.rank, config.seed)
     # One fused kernel for all LoRA tensors instead of a Python loop over them.
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=1e-4, fused=True)
     run_key = checkpoint_key(key, config) if key else ""

@@ -38,12 +38,12 @@ def single_file(folder, dest):
     return to_single_file(folder, dest / "checkpoint.safetensors")
 
 
-def train(base, steps=6):
+def train(base, steps=6, seed=1):
     from generation.pipeline.train import TrainingConfig, train_lora
 
-    photos = [face_image(seed) for seed in range(3)]
+    photos = [face_image(n) for n in range(3)]
     config = TrainingConfig(
-        rank=4, steps=steps, learning_rate=2e-2, resolution=32, prompt=PROMPT, seed=1
+        rank=4, steps=steps, learning_rate=2e-2, resolution=32, prompt=PROMPT, seed=seed
     )
     images = [(Image.open(io.BytesIO(data)), box) for data, box in photos]
     return train_lora(base, images, config)["lora"]
@@ -187,3 +187,22 @@ def test_the_models_identity_follows_its_weights_not_where_they_lie(folders, tmp
     vae = copy / "vae" / "diffusion_pytorch_model.safetensors"
     save_file({k: v + 1e-3 for k, v in load_file(vae).items()}, vae)
     assert identity(copy) != identity(folders["sd"])
+
+
+@pytest.mark.parametrize("family", ["sd", "sdxl"])
+def test_one_seed_trains_one_lora(folders, family):
+    import torch
+    from safetensors.torch import load as safetensors_load
+
+    from generation.pipeline.base import BaseModel
+
+    def weights(seed, earlier_work):
+        base = BaseModel.load(str(folders[family]))
+        # Whatever ran before in the worker left torch's global generator somewhere else.
+        torch.manual_seed(earlier_work)
+        return safetensors_load(train(base, steps=3, seed=seed))
+
+    first, again, other = weights(1, earlier_work=11), weights(1, earlier_work=12), weights(2, 11)
+    assert first.keys() == again.keys()
+    assert all(first[k].equal(again[k]) for k in first), "same seed, different LoRA"
+    assert not all(first[k].equal(other[k]) for k in first)
