@@ -639,6 +639,8 @@ def artifact_save(
                 subject=photo_session.user,
                 reason=Reason.SUPERSEDED,
                 category=artifact_receipt_category(old),
+                # Its hash was taken as it was written: never read a large file back for it.
+                content_sha256=old.sha256,
             )
             old.delete()
     return artifact

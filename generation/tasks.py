@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from celery import shared_task
+from django import db
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
@@ -99,8 +100,26 @@ def training_config(photo_session: "PhotoSession") -> "TrainingConfig":
         resolution=params["resolution"],
         prompt=f"a photo of {photo_session.subject_token} {photo_session.class_word}",
         seed=photo_session.pk,
-        checkpoint_every=max(10, params["steps"] // 10),
+        checkpoint_seconds=settings.PICTUREUS_CHECKPOINT_SECONDS,
     )
+
+
+def _checkpoint_store(job: GenerationJob):
+    """Stores a checkpoint from the trainer's writer thread, which has its own connection."""
+
+    def store(data: bytes, step: int) -> None:
+        try:
+            services.artifact_save(
+                job=job,
+                kind=TrainingArtifact.Kind.CHECKPOINT,
+                data=data,
+                filename="ckpt.pt",
+                step=step,
+            )
+        finally:
+            db.connections.close_all()
+
+    return store
 
 
 def _train(job: GenerationJob) -> None:
@@ -128,9 +147,7 @@ def _train(job: GenerationJob) -> None:
         on_cache=lambda data: services.artifact_save(
             job=job, kind=TrainingArtifact.Kind.LATENTS, data=data, filename="cache.safetensors"
         ),
-        on_checkpoint=lambda data, step: services.artifact_save(
-            job=job, kind=TrainingArtifact.Kind.CHECKPOINT, data=data, filename="ckpt.pt", step=step
-        ),
+        on_checkpoint=_checkpoint_store(job),
         on_resume=lambda step: services.job_resumed(job=job, step=step),
         on_progress=_Progress(job),
     )

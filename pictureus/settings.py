@@ -381,6 +381,8 @@ PICTUREUS_BASE_MODEL = env("PICTUREUS_BASE_MODEL")
 PICTUREUS_TORCH_THREADS = env_int("PICTUREUS_TORCH_THREADS", 0)
 # Seconds before the first retry of a GPU task after an outside error; doubles each retry.
 PICTUREUS_RETRY_BACKOFF_SECONDS = env_int("PICTUREUS_RETRY_BACKOFF_SECONDS", 30)
+# Training checkpoints by time, written in the background: what a killed worker resumes from.
+PICTUREUS_CHECKPOINT_SECONDS = float(env("PICTUREUS_CHECKPOINT_SECONDS", "180"))
 
 # Security headers; the production values are switched on with DEBUG=0.
 SECURE_CONTENT_TYPE_NOSNIFF = True

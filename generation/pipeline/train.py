@@ -17,6 +17,7 @@ import json
 import logging
 import struct
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ class TrainingConfig:
     prompt: str
     seed: int = 0
     batch_size: int = 1
-    checkpoint_every: int = 100
+    # A checkpoint every this many steps (0: none by steps)...
+    checkpoint_every: int = 0
+    # ...and/or every this many seconds of training (0: none by time).
+    checkpoint_seconds: float = 0
 
 
 # Room around the face in a training crop, as a share of the face's width on each side: the
@@ -204,11 +208,60 @@ def lora_file_bytes(base: BaseModel, unet) -> bytes:
         return path.read_bytes()
 
 
+def _on_cpu(value):
+    """A copy on the CPU of every tensor in `value` (dicts and lists followed)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _on_cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_on_cpu(v) for v in value)
+    return value
+
+
+def checkpoint_state(unet, optimizer, step: int, key: str) -> dict:
+    """What resuming needs, copied off the device: the LoRA, the optimizer's moments, the step."""
+    state = {"lora": lora_state(unet), "optimizer": optimizer.state_dict(), "step": step}
+    return _on_cpu(state) | {"key": key}
+
+
 def checkpoint_bytes(unet, optimizer, step: int, key: str) -> bytes:
     buffer = io.BytesIO()
-    state = {"lora": lora_state(unet), "optimizer": optimizer.state_dict(), "step": step}
-    torch.save(state | {"key": key}, buffer)
+    torch.save(checkpoint_state(unet, optimizer, step, key), buffer)
     return buffer.getvalue()
+
+
+class CheckpointWriter:
+    """Serialises and stores checkpoints on a thread of its own while training goes on; one
+    at a time (a new one waits only for the previous one to be stored)."""
+
+    def __init__(self, store: Callable[[bytes, int], None]):
+        self.store = store
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def submit(self, state: dict, step: int) -> None:
+        self.wait()
+
+        def write():
+            try:
+                buffer = io.BytesIO()
+                torch.save(state, buffer)
+                self.store(buffer.getvalue(), step)
+            except BaseException as exc:  # noqa: BLE001 - raised again on the training thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=write, name=f"checkpoint-{step}", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        """Until the checkpoint being written is stored; its error, if any, is raised here."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
 def checkpoint_restore(unet, optimizer, data: bytes, key: str) -> int:
@@ -285,7 +338,10 @@ def train_lora(
     count = latents_all.shape[0]
     batch = min(config.batch_size, count)
     autocast = torch.autocast("cuda", dtype=base.dtype, enabled=base.device.type == "cuda")
-    started = time.perf_counter()
+    started = last_checkpoint = time.perf_counter()
+    # Checkpoints are written beside the training, never in its way (a killed worker resumes
+    # from the last one stored).
+    writer = CheckpointWriter(on_checkpoint) if on_checkpoint else None
     for step in range(start, config.steps):
         # Everything random in a step comes from the step's own seed: resuming is exact.
         # Drawn on the device itself: no host-to-device copy, no wait, in the step loop.
@@ -316,11 +372,16 @@ def train_lora(
         optimizer.zero_grad(set_to_none=True)
         done = step + 1
         speed = (time.perf_counter() - started) / (done - start)
-        every = config.checkpoint_every
-        if on_checkpoint and every and done % every == 0 and done < config.steps:
-            on_checkpoint(checkpoint_bytes(unet, optimizer, done, run_key), done)
+        now = time.perf_counter()
+        by_steps = config.checkpoint_every and done % config.checkpoint_every == 0
+        by_time = config.checkpoint_seconds and now - last_checkpoint >= config.checkpoint_seconds
+        if writer and (by_steps or by_time) and done < config.steps:
+            writer.submit(checkpoint_state(unet, optimizer, done, run_key), done)
+            last_checkpoint = now
         if on_progress:
             on_progress(done, config.steps, speed)
+    if writer:
+        writer.wait()
     unet.eval()
     elapsed = time.perf_counter() - started
     return {

@@ -206,3 +206,39 @@ def test_one_seed_trains_one_lora(folders, family):
     assert first.keys() == again.keys()
     assert all(first[k].equal(again[k]) for k in first), "same seed, different LoRA"
     assert not all(first[k].equal(other[k]) for k in first)
+
+
+def test_checkpoints_are_written_beside_the_training_and_resume_exactly(folders):
+    import time
+
+    from generation.pipeline.base import BaseModel
+    from generation.pipeline.train import TrainingConfig, train_lora
+
+    photos = [(Image.open(io.BytesIO(data)), box) for data, box in map(face_image, range(3))]
+    config = TrainingConfig(
+        rank=4, steps=12, learning_rate=2e-2, resolution=32, prompt=PROMPT, seed=1,
+        checkpoint_every=4,
+    )  # fmt: skip
+    done, stored, trained_meanwhile = {"steps": 0}, [], []
+
+    def slow_store(data, step):
+        before = done["steps"]
+        time.sleep(0.5)  # a large checkpoint on a slow disk
+        trained_meanwhile.append(done["steps"] - before)
+        stored.append((data, step))
+
+    def progress(steps, total, speed):
+        done["steps"] = steps
+
+    whole = train_lora(
+        BaseModel.load(str(folders["sd"])), photos, config, key="k",
+        on_checkpoint=slow_store, on_progress=progress,
+    )  # fmt: skip
+    assert [step for _, step in stored] == [4, 8]
+    # Training went on while the first checkpoint was being stored.
+    assert trained_meanwhile[0] > 0
+    # A worker killed after step 4 resumes from that checkpoint to the very same LoRA.
+    resumed = train_lora(
+        BaseModel.load(str(folders["sd"])), photos, config, key="k", checkpoint=stored[0][0]
+    )
+    assert resumed["resumed_from"] == 4 and resumed["lora"] == whole["lora"]

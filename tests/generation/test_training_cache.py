@@ -5,6 +5,7 @@ Each test plants what a wrong lookup would pick up: a cache and a checkpoint mad
 itself, as a worker lost at its first checkpoint leaves them.
 """
 
+import dataclasses
 import hashlib
 import io
 
@@ -75,7 +76,7 @@ def _lost_run(photo_session, *, photos=None, into=None):
         train_lora(
             base,
             [(_image(p), p.face_box) for p in photos],
-            training_config(photo_session),
+            dataclasses.replace(training_config(photo_session), checkpoint_every=10),
             key=key,
             on_cache=lambda data: made.update(latents=data),
             on_checkpoint=lambda data, step: made.update(checkpoint=(data, step)),

@@ -96,7 +96,8 @@ def test_a_worker_killed_mid_training_resumes_from_its_checkpoint(
 
     purge_queues()
     session = paid_session(alice, train_steps=200)
-    first = start_worker(tmp_path)
+    # Checkpoints by time, written beside the training: often enough to kill between two.
+    first = start_worker(tmp_path, extra_env={"PICTUREUS_CHECKPOINT_SECONDS": "0.2"})
     second = None
     try:
         submit(session)
