@@ -4,6 +4,7 @@ import datetime
 import zoneinfo
 
 import pytest
+import time_machine
 from django.core import mail
 
 from accounts.models import User
@@ -16,14 +17,14 @@ MOMENT = datetime.datetime(2026, 12, 3, 23, 30, tzinfo=datetime.UTC)
 
 
 def consent_at(user, moment=MOMENT):
-    record = consent_record(
-        user=user,
-        purpose=ConsentRecord.Purpose.COOKIES_OPTIONAL,
-        granted=True,
-        method=ConsentRecord.Method.FORM,
-    )
-    ConsentRecord.objects.filter(pk=record.pk).update(created_at=moment)
-    return record
+    # The ledger is append-only (PostgreSQL refuses an update): the record is made at `moment`.
+    with time_machine.travel(moment, tick=False):
+        return consent_record(
+            user=user,
+            purpose=ConsentRecord.Purpose.COOKIES_OPTIONAL,
+            granted=True,
+            method=ConsentRecord.Method.FORM,
+        )
 
 
 def history_row(client, user, language):
