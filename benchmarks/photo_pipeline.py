@@ -101,9 +101,12 @@ def child(func_name: str, path: str) -> None:
     import django
 
     django.setup()
-    from sessions_app import photos
+    from pillow_heif import register_heif_opener
 
-    photos._face_detector()  # the cascade is loaded once per worker, not per photo
+    from pictureus import faces
+
+    register_heif_opener()  # as the upload check does before its first HEIC photo
+    faces.load_models()  # loaded once per worker, not per photo
     data = Path(path).read_bytes()
     func = {"bare": bare, "decode": decode_only, "pipeline": pipeline}[func_name]
     start = _rss_kb()

@@ -60,6 +60,12 @@ def _model(name: str):
     return loaded
 
 
+def load_models() -> None:
+    """Load this thread's models now (a worker does it once, not on its first photo)."""
+    for name in ("detector", "landmarks", "descriptor"):
+        _model(name)
+
+
 @dataclass(frozen=True)
 class Face:
     """One face found in a photo: its box in the photo's pixels and its 5 landmarks."""
