@@ -23,7 +23,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.utils import timezone
+
+from .timezones import service_today
 
 # Stands in for the CSRF token while a page is rendered for the cache.
 CSRF_PLACEHOLDER = "pictureus-csrf-placeholder-0b7e"
@@ -83,7 +84,7 @@ def cached_page(request, build, *, version=()) -> HttpResponse:
     parts = (
         build_id(),
         # What is in effect today (a policy version, say) can change at midnight without a save.
-        timezone.localdate(),
+        service_today(),
         request.get_full_path(),
         request.LANGUAGE_CODE,
         who,

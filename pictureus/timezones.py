@@ -5,10 +5,11 @@ An account's own choice comes first, then its region, then the language it reads
 """
 
 import zoneinfo
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext
 
 # The zone most of a region's people live in; a customer elsewhere in it picks theirs in settings.
@@ -23,6 +24,12 @@ REGION_TIME_ZONES = {
     "AU": "Australia/Sydney",
 }
 LANGUAGE_TIME_ZONES = {"ko": "Asia/Seoul"}
+
+
+def service_today(when: datetime | None = None) -> date:
+    """The date in the service's own zone (TIME_ZONE): legal deadlines, policy versions and
+    holds turn over at one midnight for everyone, whichever zone the reader is shown."""
+    return timezone.localdate(when, timezone=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
 def zone_for(*, language: str = "", region: str = "", chosen: str = "") -> str:

@@ -5,8 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pictureus.timezones import service_today
 
 from . import services
 from .forms import FulfilForm, ReasonForm, VerifyForm
@@ -155,7 +156,7 @@ class DueFilter(admin.SimpleListFilter):
         return [("overdue", _("Overdue")), ("soon", _("Due within 7 days")), ("open", _("Open"))]
 
     def queryset(self, request, queryset):
-        today = timezone.localdate()
+        today = service_today()
         open_qs = queryset.exclude(
             status__in=[DataSubjectRequest.Status.FULFILLED, DataSubjectRequest.Status.REFUSED]
         )
@@ -233,7 +234,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     def deadline_state(self, obj):
         if not obj.is_open:
             return "–"
-        today = timezone.localdate()
+        today = service_today()
         if obj.due_date < today:
             return _("Overdue")
         if obj.due_date <= today + datetime.timedelta(days=DUE_SOON_DAYS):

@@ -50,10 +50,10 @@ class PolicyVersion(models.Model):
 
     @classmethod
     def current(cls, kind=Kind.PRIVACY):
-        from django.utils import timezone
+        from pictureus.timezones import service_today
 
         return (
-            cls.objects.filter(kind=kind, effective_date__lte=timezone.localdate())
+            cls.objects.filter(kind=kind, effective_date__lte=service_today())
             .order_by("-effective_date", "-id")
             .first()
         )

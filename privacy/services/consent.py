@@ -6,6 +6,8 @@ Core: imports no other app. Withdrawal acts on the data, so it is a workflow (`e
 from django.db import models, transaction
 from django.utils import timezone
 
+from pictureus.timezones import service_today
+
 from .. import registry
 from ..models import ConsentRecord, PolicyVersion, ProcessingRestriction, hash_ip
 from .audit import audit_log, client_ip, real_user
@@ -79,7 +81,7 @@ def _material_change_since(version: PolicyVersion | None) -> bool:
     newer = PolicyVersion.objects.filter(
         kind=PolicyVersion.Kind.PRIVACY,
         material_change=True,
-        effective_date__lte=timezone.localdate(),
+        effective_date__lte=service_today(),
     )
     if version is None:
         return newer.exists()

@@ -4,14 +4,15 @@ Core: imports no other app. Releasing a hold resumes an erasure, so it is in `er
 """
 
 from django.db import models, transaction
-from django.utils import timezone
+
+from pictureus.timezones import service_today
 
 from ..models import LegalHold
 from .audit import audit_log
 
 
 def active_holds():
-    today = timezone.localdate()
+    today = service_today()
     return LegalHold.objects.filter(released_at__isnull=True).filter(
         models.Q(until__isnull=True) | models.Q(until__gte=today)
     )

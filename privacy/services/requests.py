@@ -8,6 +8,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from pictureus.timezones import service_today
+
 from ..models import ConsentRecord, DataExport, DataSubjectRequest, ProcessingRestriction
 from .audit import audit_log
 from .consent import RESTRICTABLE_PURPOSES, consent_record, restriction_place
@@ -76,7 +78,7 @@ def dsr_create(
     now = timezone.now()
     jurisdictions = jurisdictions_for_region(region)
     deadlines = dsar_deadlines(
-        jurisdictions=jurisdictions, received=timezone.localdate(now), region=region
+        jurisdictions=jurisdictions, received=service_today(now), region=region
     )
     with transaction.atomic():
         dsr = DataSubjectRequest(
@@ -228,7 +230,7 @@ def dsr_verify(*, dsr: DataSubjectRequest, actor, method: str) -> None:
 
 def dsr_extend(*, dsr: DataSubjectRequest, actor, reason: str, today=None) -> None:
     """Extend the deadline where the law allows, with reasons, before the first deadline."""
-    today = today or timezone.localdate()
+    today = today or service_today()
     if not reason.strip():
         raise PrivacyError(translation.gettext("Give the reason for the extension."))
     if dsr.extended_at is not None:
@@ -242,7 +244,7 @@ def dsr_extend(*, dsr: DataSubjectRequest, actor, reason: str, today=None) -> No
     # weekends only (which can only give an earlier date).
     deadlines = dsar_deadlines(
         jurisdictions=dsr.jurisdictions,
-        received=timezone.localdate(dsr.received_at),
+        received=service_today(dsr.received_at),
         region=dsr.user.region if dsr.user else "",
     )
     if deadlines["extended_due"] is None:

@@ -5,13 +5,15 @@ import datetime
 from django.db import models
 from django.utils import timezone
 
+from pictureus.timezones import service_today
+
 from ..models import ConsentRecord, DataSubjectRequest, DeletionReceipt, ProcessingRestriction
 from .holds import active_holds
 
 
 def privacy_stats() -> dict:
     """Aggregate counts and rates for the officer's dashboard; no identities (P07)."""
-    today = timezone.localdate()
+    today = service_today()
     open_requests = DataSubjectRequest.objects.exclude(
         status__in=[DataSubjectRequest.Status.FULFILLED, DataSubjectRequest.Status.REFUSED]
     )

@@ -82,13 +82,19 @@ def test_the_gallery_goes_on_the_date_the_customer_was_shown(client, alice, make
     assert shown == (ps.delivered_at + datetime.timedelta(days=60)).date()
     login(client, alice)
     page = client.get("/en/privacy/centre/").content.decode()
+    from django.utils import timezone
     from django.utils.formats import date_format
 
-    assert date_format(shown, "DATE_FORMAT") in page
+    from pictureus.timezones import zone_for_user
+
+    # Shown as the day it falls on where Alice lives.
+    with timezone.override(zone_for_user(alice)):
+        on_her_calendar = services.retention_dates(photo_session=ps)["gallery"]
+    assert date_format(on_her_calendar, "DATE_FORMAT") in page
     # The gallery shows the same date, and its page is now kept in the cache.
     gallery = f"/en/studio/{ps.public_id}/"
     page = client.get(gallery).content.decode()
-    assert date_format(shown, "DATE_FORMAT") in page and "/portraits/" in page
+    assert date_format(on_her_calendar, "DATE_FORMAT") in page and "/portraits/" in page
     with time_machine.travel(
         datetime.datetime.combine(shown, datetime.time(0, 0), tzinfo=datetime.UTC)
         - datetime.timedelta(hours=1),

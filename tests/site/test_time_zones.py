@@ -150,3 +150,24 @@ def test_every_offered_zone_is_a_real_zone(client, alice):
     assert offered[0] == "" and len(offered) > 300
     for name in offered[1:]:
         zoneinfo.ZoneInfo(name)
+
+
+@pytest.mark.django_db
+def test_a_policy_takes_effect_at_one_midnight_for_every_reader(client):
+    # 16:00 UTC on 3 December is already 4 December in Seoul: shown in Korean time, but the
+    # version in force turns over at the service's own midnight, the same for everyone.
+    from privacy.models import PolicyVersion
+
+    PolicyVersion.objects.create(
+        kind="privacy",
+        version="v9.0-tomorrow",
+        effective_date=datetime.date(2026, 12, 4),
+        last_updated=datetime.date(2026, 12, 1),
+        material_change=True,
+    )
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 16, 0, tzinfo=datetime.UTC)):
+        for language in ("ko", "en"):
+            assert "v9.0-tomorrow" not in client.get(f"/{language}/privacy/").content.decode()
+    with time_machine.travel(datetime.datetime(2026, 12, 4, 0, 1, tzinfo=datetime.UTC)):
+        for language in ("ko", "en"):
+            assert "v9.0-tomorrow" in client.get(f"/{language}/privacy/").content.decode()
