@@ -13,11 +13,14 @@ def session_progress(photo_session):
 
 
 @register.inclusion_tag("generation/_state_badge.html", takes_context=True)
-def state_badge(context, photo_session):
-    """{% state_badge photo_session %}: the session's state in the words every page uses.
+def state_badge(context, photo_session, progress=None):
+    """{% state_badge photo_session %}: the session's state in the words every page uses;
+    `progress` (from session_progress) where the page shows the progress panel too.
 
     A page that lists sessions looks their jobs up once, not once per session.
     """
+    if progress:
+        return {"key": progress["state_key"], "label": progress["state_label"]}
     latest_jobs = None
     if photo_session.state in IN_PROGRESS:
         key = ("generation:latest_jobs", photo_session.user_id)
