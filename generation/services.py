@@ -1214,6 +1214,7 @@ def _email_customer(photo_session_id: int, which: str) -> None:
     """Tell the customer their gallery is ready, or that it failed and was refunded."""
     photo_session = PhotoSession.objects.select_related("user").get(pk=photo_session_id)
     user = photo_session.user
+    short = gallery_shortfall(photo_session=photo_session)
     send_templated(
         to=[user.email],
         template_prefix=f"generation/email/{which}",
@@ -1226,7 +1227,7 @@ def _email_customer(photo_session_id: int, which: str) -> None:
             "shortfall": [
                 {"style": style, "delivered": numbers[0], "promised": numbers[1]}
                 for style in photo_session.styles.all()
-                if (numbers := gallery_shortfall(photo_session=photo_session).get(style.pk))
+                if (numbers := short.get(style.pk))
             ],
         },
         language=user.preferred_language,

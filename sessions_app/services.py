@@ -685,6 +685,7 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
         # Someone else (a friend, a celebrity): refused against the whole set, so that the
         # first photo does not decide who the customer is (the terms: your own face only).
         others = list(locked.photos.all())
+        scores = {}
         if processed.descriptor is not None:
             scores = _likeness_of_set(others, extra=processed.descriptor)
             if scores["new"] is not None and scores["new"] < 0.5:
@@ -704,7 +705,11 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
             photo.save()
             if processed.descriptor is not None:
                 _descriptor_remember(photo, processed.descriptor)
-                photos_likeness_update(photo_session=locked)
+                # The set was scored with this photo in it above: keep those scores.
+                photo.likeness = scores["new"]
+                for other in others:
+                    other.likeness = scores.get(other.pk)
+                SourcePhoto.objects.bulk_update([photo, *others], ["likeness"])
             # An upload is activity: an undelivered session's photos are kept for the
             # abandoned-session period from its last change (the date it shows moves too).
             PhotoSession.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
