@@ -186,10 +186,11 @@ def session_artifacts_delete(*, photo_session: PhotoSession, reason: str) -> int
 # --- plan settings ---------------------------------------------------------------------------
 
 # Sensible defaults where the plan says 0, by model family.
+# Gradient checkpointing is decided by the trainer from the GPU's memory unless the plan says.
 DEFAULTS = {
-    "tiny": {"rank": 4, "steps": 40, "learning_rate": 1e-3, "resolution": 64},
-    "sd": {"rank": 16, "steps": 800, "learning_rate": 1e-4, "resolution": 512},
-    "sdxl": {"rank": 32, "steps": 1000, "learning_rate": 1e-4, "resolution": 1024},
+    "tiny": {"rank": 4, "steps": 40, "learning_rate": 1e-3, "resolution": 64, "batch_size": 1},
+    "sd": {"rank": 16, "steps": 800, "learning_rate": 1e-4, "resolution": 512, "batch_size": 2},
+    "sdxl": {"rank": 32, "steps": 1000, "learning_rate": 1e-4, "resolution": 1024, "batch_size": 1},
 }
 
 
@@ -208,6 +209,8 @@ def training_settings(plan) -> dict:
         "steps": plan.train_steps or defaults["steps"],
         "learning_rate": plan.learning_rate or defaults["learning_rate"],
         "resolution": plan.resolution or defaults["resolution"],
+        "batch_size": plan.train_batch_size or defaults["batch_size"],
+        "gradient_checkpointing": plan.gradient_checkpointing,
     }
 
 
@@ -218,10 +221,12 @@ def training_steps_for(plan) -> int:
 # --- jobs -------------------------------------------------------------------------------------
 
 
-def job_enqueue(*, job: GenerationJob) -> None:
-    """Send the job's task once the transaction that created or reset it commits."""
+def job_enqueue(*, job: GenerationJob, countdown: float | None = None) -> None:
+    """Send the job's task once the transaction that created or reset it commits (to run in
+    `countdown` seconds, when given)."""
     task_id = uuid.uuid4().hex
-    now = timezone.now()
+    # When a retry is due, not when it was sent: what the queue wait counts from.
+    now = timezone.now() + timedelta(seconds=countdown or 0)
     GenerationJob.objects.filter(pk=job.pk).update(celery_task_id=task_id, enqueued_at=now)
     job.celery_task_id, job.enqueued_at = task_id, now
     _session_touch(job.photo_session_id)
@@ -229,7 +234,9 @@ def job_enqueue(*, job: GenerationJob) -> None:
     # By name: tasks import the services, never the reverse (the route sends both to `gpu`).
     name = "train_lora" if job.kind == GenerationJob.Kind.TRAINING else "generate"
     transaction.on_commit(
-        lambda: current_app.send_task(f"generation.tasks.{name}", args=[job.pk], task_id=task_id)
+        lambda: current_app.send_task(
+            f"generation.tasks.{name}", args=[job.pk], task_id=task_id, countdown=countdown
+        )
     )
 
 

@@ -383,6 +383,17 @@ PICTUREUS_TORCH_THREADS = env_int("PICTUREUS_TORCH_THREADS", 0)
 PICTUREUS_RETRY_BACKOFF_SECONDS = env_int("PICTUREUS_RETRY_BACKOFF_SECONDS", 30)
 # Training checkpoints by time, written in the background: what a killed worker resumes from.
 PICTUREUS_CHECKPOINT_SECONDS = float(env("PICTUREUS_CHECKPOINT_SECONDS", "180"))
+# Portraits made per batch (0: the model family's default: tiny 4, SD 8, SDXL 4).
+PICTUREUS_GENERATION_BATCH = env_int("PICTUREUS_GENERATION_BATCH", 0)
+# Compile the UNet with torch.compile for generation (worth it on a GPU worker that stays up):
+# "1" for the default backend (inductor), or a torch.compile backend's name; empty: off.
+PICTUREUS_TORCH_COMPILE = env("PICTUREUS_TORCH_COMPILE", "").strip().lower()
+if PICTUREUS_TORCH_COMPILE in ("0", "false", "no", "off"):
+    PICTUREUS_TORCH_COMPILE = ""
+elif PICTUREUS_TORCH_COMPILE in ("1", "true", "yes", "on"):
+    PICTUREUS_TORCH_COMPILE = "inductor"
+# Generate a session's portraits in the worker that trained its LoRA, without a queue round trip.
+PICTUREUS_GENERATE_AFTER_TRAINING = env_bool("PICTUREUS_GENERATE_AFTER_TRAINING", True)
 
 # Security headers; the production values are switched on with DEBUG=0.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -35,6 +35,21 @@ class Plan(TranslatedFieldsMixin, models.Model):
     train_steps = models.PositiveIntegerField(_("training steps"), default=0)
     learning_rate = models.FloatField(_("learning rate"), default=0)
     resolution = models.PositiveSmallIntegerField(_("resolution"), default=0)
+    train_batch_size = models.PositiveSmallIntegerField(
+        _("training batch size"),
+        default=0,
+        validators=[MaxValueValidator(16)],
+        help_text=_("Photos per training step; 0 for the model family's default."),
+    )
+    gradient_checkpointing = models.BooleanField(
+        _("gradient checkpointing"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Trades training speed for GPU memory. Unknown: on only when the GPU has too "
+            "little memory to train the model without it."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 

@@ -7,7 +7,7 @@
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -19,12 +19,14 @@ from . import tiny
 
 logger = logging.getLogger(__name__)
 
-# Denoising steps and guidance when generating, by family.
+# Denoising steps, guidance and images per batch when generating, by family.
 INFERENCE = {
-    "tiny": {"steps": 4, "guidance": 5.0},
-    "sd": {"steps": 30, "guidance": 7.0},
-    "sdxl": {"steps": 30, "guidance": 6.0},
+    "tiny": {"steps": 4, "guidance": 5.0, "batch": 4},
+    "sd": {"steps": 30, "guidance": 7.0, "batch": 8},
+    "sdxl": {"steps": 30, "guidance": 6.0, "batch": 4},
 }
+# The UNet layers a session's LoRA adapts (attention projections).
+LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 # How much of each weight file, at its start, middle and end, goes into the model's identity.
 IDENTITY_SAMPLE = 1 << 20
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt")
@@ -86,6 +88,10 @@ class BaseModel:
     source: str
     # What the weights are (model_identity): part of the key of a training cache.
     identity: str = ""
+    # The weights a fused LoRA changes, as loaded (resident.pristine_weights).
+    pristine: dict = field(default_factory=dict, repr=False)
+    # The UNet compiled for generation (PICTUREUS_TORCH_COMPILE), made at its first use.
+    compiled_unet: object = field(default=None, repr=False)
 
     @classmethod
     def load(cls, value: str | None = None, *, device=None, dtype=None) -> "BaseModel":
@@ -125,6 +131,11 @@ class BaseModel:
                 "of its base model."
             ) from exc
         pipe.set_progress_bar_config(disable=True)
+        # The base weights are never trained (only a LoRA is), and the CPU takes other kernels
+        # for weights that want gradients: one state, the same images, loaded or lent again.
+        for name in ("unet", "vae", "text_encoder", "text_encoder_2"):
+            if getattr(pipe, name, None) is not None:
+                getattr(pipe, name).requires_grad_(False)
         # PyTorch's scaled-dot-product attention (flash / memory-efficient kernels on a GPU).
         pipe.unet.set_attn_processor(AttnProcessor2_0())
         pipe.to(device)

@@ -124,3 +124,14 @@ def submit(photo_session):
 def state_of(photo_session):
     photo_session.refresh_from_db()
     return photo_session.state
+
+
+@pytest.fixture(scope="session")
+def folders(tmp_path_factory):
+    """The tiny SD and SDXL models as diffusers folders."""
+    from generation.pipeline import tiny
+
+    root = tmp_path_factory.mktemp("base-models")
+    tiny.build(root / "sd")
+    tiny.build_sdxl(root / "sdxl")
+    return {"sd": root / "sd", "sdxl": root / "sdxl"}

@@ -21,17 +21,6 @@ PROMPT = "a photo of ohwx person"
 IMAGE = {"prompt": PROMPT, "negative_prompt": "blurry", "resolution": 32, "steps": 3}
 
 
-@pytest.fixture(scope="module")
-def folders(tmp_path_factory):
-    """The tiny SD and SDXL models as diffusers folders."""
-    from generation.pipeline import tiny
-
-    root = tmp_path_factory.mktemp("base-models")
-    tiny.build(root / "sd")
-    tiny.build_sdxl(root / "sdxl")
-    return {"sd": root / "sd", "sdxl": root / "sdxl"}
-
-
 def single_file(folder, dest):
     """The folder's weights as one original-layout file, beside its configs and tokenizers only."""
     shutil.copytree(folder, dest, ignore=shutil.ignore_patterns("*.safetensors"))

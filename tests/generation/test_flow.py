@@ -44,6 +44,9 @@ def test_it_delivers_a_gallery_with_a_lora_that_stock_diffusers_loads(
     }
     training = jobs.get(kind="training")
     assert training.progress_done == training.progress_total == 20
+    # The worker that trained generated too, on the base model it had loaded once.
+    assert jobs.get(kind="generation").worker == training.worker
+    assert celery_worker.log().count("base model loaded") == 1
     assert training.seconds_per_unit is not None
 
     portraits = list(Portrait.objects.filter(photo_session=session))
@@ -70,12 +73,15 @@ def test_it_delivers_a_gallery_with_a_lora_that_stock_diffusers_loads(
     assert np.abs(with_lora - plain).max() > 1e-3
     assert np.array_equal(scale_zero, plain)
 
-    # Same seed, same image: the stored portrait is made again from its recorded seed.
+    # Same seed, same image: the stored portrait (made in a batch, with the LoRA fused) is made
+    # again from its recorded seed, alone, by stock diffusers with the LoRA unfused. Only
+    # floating-point rounding differs: a level of 255 on a few values at most.
     portrait = portraits[0]
     again = generate_image(base, prompt=portrait.prompt, seed=portrait.seed, **kwargs)
     with portrait.image.open("rb") as fh:
-        stored = np.asarray(Image.open(fh).convert("RGB"))
-    assert np.array_equal((again * 255).round().astype("uint8"), stored)
+        stored = np.asarray(Image.open(fh).convert("RGB")).astype(int)
+    difference = np.abs((again * 255).round().astype(int) - stored)
+    assert difference.max() <= 1 and (difference > 0).mean() < 0.01
 
     # The customer is told, and the gallery says its images are placeholders.
     assert any("ready" in mail for mail in celery_worker.sent_mail())

@@ -121,3 +121,42 @@ def test_a_job_whose_message_the_broker_lost_runs_when_the_check_sends_it_again(
     job = _job(session)
     assert job.state == "succeeded" and job.attempts == 1
     assert job.celery_task_id != lost
+
+
+def test_generation_that_follows_training_retries_with_a_message_of_its_own(
+    alice, paid_session, settings, django_capture_on_commit_callbacks
+):
+    """The worker that trained goes straight on to generate; an outside error there is the
+    generation job's own retry, due after its backoff, not a retry of the training task."""
+    from types import SimpleNamespace
+
+    from generation import services, tasks
+    from generation.models import GenerationJob, TrainingArtifact
+
+    settings.PICTUREUS_RETRY_BACKOFF_SECONDS = 30
+    session = paid_session(alice)
+    submit(session)
+    training = _job(session)
+    _worker_takes(training)
+    services.artifact_save(
+        job=training, kind=TrainingArtifact.Kind.LORA, data=b"lora", filename="lora.safetensors"
+    )
+    generation = services.training_finish(job_id=training.pk)
+    first_message = generation.celery_task_id
+
+    def storage_away(job):
+        raise ConnectionError("storage away")
+
+    # The training task's own request: already retried once, which must not count here.
+    task = SimpleNamespace(request=SimpleNamespace(hostname="gpu0@test", retries=1), max_retries=1)
+    before = timezone.now()
+    with django_capture_on_commit_callbacks() as sent:
+        tasks._run(task, generation.pk, storage_away, follows=True)
+
+    job = GenerationJob.objects.get(pk=generation.pk)
+    assert job.state == "queued" and job.attempts == 1
+    assert "storage away" in job.error
+    assert len(sent) == 1, "a message of its own"
+    assert job.celery_task_id != first_message
+    assert job.enqueued_at >= before + timedelta(seconds=30)
+    assert state_of(session) == "generating"

@@ -30,8 +30,8 @@ def _image(photo):
 
 def _key(base, photo_session):
     """The cache key of the session's photos as they stand, built as its training task does."""
+    from generation.pipeline.jobs import training_config
     from generation.pipeline.train import cache_key
-    from generation.tasks import training_config
 
     photos = photo_session.photos.all()
     config = training_config(photo_session)
@@ -60,8 +60,8 @@ def _lost_run(photo_session, *, photos=None, into=None):
     in this process, stopping after the first checkpoint; store the cache and the checkpoint
     with the session `into` (the same one by default). Returns (latents, checkpoint, key)."""
     from generation.pipeline.base import BaseModel
+    from generation.pipeline.jobs import training_config
     from generation.pipeline.train import train_lora
-    from generation.tasks import training_config
 
     base = BaseModel.load()
     key = _key(base, photo_session)
@@ -151,7 +151,7 @@ def test_a_cache_of_another_session_is_never_used_even_under_this_sessions_key(
     celery_worker, request, alice, paid_session, owner
 ):
     from generation.models import TrainingArtifact
-    from generation.tasks import training_config
+    from generation.pipeline.jobs import training_config
 
     # Same count of photos, other faces; a session of the same customer, or of another one.
     other = paid_session(request.getfixturevalue(owner), photos=10, seed=1)
@@ -180,7 +180,7 @@ def test_a_cache_of_another_session_is_never_used_even_under_this_sessions_key(
 @pytest.mark.promise("P04")
 def test_a_changed_photo_set_of_the_same_size_is_encoded_again(celery_worker, alice, paid_session):
     from generation.models import TrainingArtifact
-    from generation.tasks import training_config
+    from generation.pipeline.jobs import training_config
     from sessions_app.services import photo_delete
 
     session = paid_session(alice, photos=10, seed=3)
