@@ -8,8 +8,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import samples, services
+from . import samples
 from .models import FeaturedPortrait, GenerationJob, Portrait, TrainingArtifact
+from .services.jobs import job_fail_and_refund, job_retry
 
 
 class TrainingArtifactInline(admin.TabularInline):
@@ -87,7 +88,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
         for job in queryset:
             if job.state == GenerationJob.State.SUCCEEDED:
                 continue
-            services.job_retry(job_id=job.pk, actor=request.user)
+            job_retry(job_id=job.pk, actor=request.user)
             done += 1
         self.message_user(
             request,
@@ -103,7 +104,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
         done = 0
         for job in queryset:
             # A running job sees its state change between two steps and stops.
-            services.job_fail_and_refund(
+            job_fail_and_refund(
                 job_id=job.pk, error=f"failed by an operator ({request.user})", actor=request.user
             )
             done += 1

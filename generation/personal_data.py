@@ -11,7 +11,8 @@ from privacy.registry import (
 
 from .models import FeaturedPortrait, GenerationJob, Portrait, TrainingArtifact
 from .samples import samples_consent_ended
-from .services import artifact_receipt_category, session_jobs_cancel
+from .services.erasure import artifact_receipt_category
+from .services.jobs import session_jobs_cancel
 
 Category = RetentionPolicy.Category
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from sessions_app.models import PhotoSession
 
-from .services import (
+from .services.timing import (
     IN_PROGRESS,
     REGENERATING,
     session_latest_job,

@@ -11,11 +11,20 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
-from . import services
+from .services import watchdog
+from .services.checks import JobCancelled
+from .services.jobs import (
+    MAX_ATTEMPTS,
+    job_begin,
+    job_cancelled,
+    job_enqueue,
+    job_fail_and_refund,
+    job_requeue_after_error,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = services.MAX_ATTEMPTS - 1
+MAX_RETRIES = MAX_ATTEMPTS - 1
 
 
 def is_outside_error(exc: BaseException) -> bool:
@@ -36,14 +45,14 @@ def _run(task, job_id: int, body, *, follows: bool = False):
 
     `follows`: the job was queued by the job this task ran before it (generation after
     training, in the same worker). Its retry is then a message of its own, not this task's."""
-    job = services.job_begin(job_id=job_id, worker=task.request.hostname or "")
+    job = job_begin(job_id=job_id, worker=task.request.hostname or "")
     if job is None:
         return None
     try:
         return body(job)
-    except services.JobCancelled as exc:
+    except JobCancelled as exc:
         logger.info("job %s stopped: %s", job_id, exc)
-        services.job_cancelled(job_id=job_id, reason=str(exc))
+        job_cancelled(job_id=job_id, reason=str(exc))
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         retries = 0 if follows else task.request.retries
@@ -51,13 +60,13 @@ def _run(task, job_id: int, body, *, follows: bool = False):
             countdown = settings.PICTUREUS_RETRY_BACKOFF_SECONDS * 2**retries
             countdown += random.uniform(0, countdown / 4)
             logger.warning("job %s: %s; retry in %.0fs", job_id, error, countdown)
-            services.job_requeue_after_error(job_id=job_id, error=error, retry_in=countdown)
+            job_requeue_after_error(job_id=job_id, error=error, retry_in=countdown)
             if follows:
-                services.job_enqueue(job=job, countdown=countdown)
+                job_enqueue(job=job, countdown=countdown)
                 return None
             raise task.retry(exc=exc, countdown=countdown) from exc
         logger.exception("job %s failed for good", job_id)
-        services.job_fail_and_refund(job_id=job_id, error=error)
+        job_fail_and_refund(job_id=job_id, error=error)
     return None
 
 
@@ -94,6 +103,6 @@ def jobs_stale_check(
     def seconds(value):
         return None if value is None else timedelta(seconds=value)
 
-    return services.jobs_stale_check(
+    return watchdog.jobs_stale_check(
         stale_after=seconds(stale_after_seconds), lost_after=seconds(lost_after_seconds)
     )

@@ -17,9 +17,18 @@ from pictureus.pagecache import cached_page
 from privacy.services import retention_dates
 from sessions_app.models import PhotoSession, StylePack
 
-from . import samples, services
+from . import samples
 from .modelcheck import uses_tiny_model
 from .progress import progress_for_display
+from .services.gallery import (
+    gallery_portraits,
+    gallery_shortfall,
+    gallery_version,
+    gallery_zip_chunks,
+    portrait_favourite_set,
+)
+from .services.jobs import RegenerationRefused, style_can_regenerate
+from .services.jobs import style_regenerate as regenerate
 
 
 def session_for(request, public_id) -> PhotoSession:
@@ -30,14 +39,12 @@ def session_for(request, public_id) -> PhotoSession:
 
 
 def _portrait_for(photo_session, portrait_id):
-    return get_object_or_404(
-        services.gallery_portraits(photo_session=photo_session), pk=portrait_id
-    )
+    return get_object_or_404(gallery_portraits(photo_session=photo_session), pk=portrait_id)
 
 
 @login_required
 def gallery(request, public_id):
-    version = services.gallery_version(user=request.user, public_id=public_id)
+    version = gallery_version(user=request.user, public_id=public_id)
     if version is None:
         return _gallery(request, session_for(request, public_id))
     return cached_page(
@@ -46,10 +53,10 @@ def gallery(request, public_id):
 
 
 def _gallery(request, photo_session):
-    portraits = list(services.gallery_portraits(photo_session=photo_session))
+    portraits = list(gallery_portraits(photo_session=photo_session))
     only_favourites = request.GET.get("favourites") == "1"
     styles = []
-    shortfall = services.gallery_shortfall(photo_session=photo_session)
+    shortfall = gallery_shortfall(photo_session=photo_session)
     for style in photo_session.styles.order_by("order", "id"):
         items = [p for p in portraits if p.style_id == style.pk]
         if only_favourites:
@@ -58,9 +65,7 @@ def _gallery(request, photo_session):
             {
                 "style": style,
                 "portraits": items,
-                "can_regenerate": services.style_can_regenerate(
-                    photo_session=photo_session, style=style
-                ),
+                "can_regenerate": style_can_regenerate(photo_session=photo_session, style=style),
                 "shortfall": shortfall.get(style.pk),
             }
         )
@@ -107,7 +112,7 @@ def portrait_favourite(request, public_id, portrait_id):
     photo_session = session_for(request, public_id)
     portrait = _portrait_for(photo_session, portrait_id)
     favourite = request.POST.get("favourite") == "1"
-    services.portrait_favourite_set(portrait=portrait, favourite=favourite)
+    portrait_favourite_set(portrait=portrait, favourite=favourite)
     if request.headers.get("Accept") == "application/json":
         return JsonResponse({"favourite": favourite})
     return redirect("generation:gallery", public_id=photo_session.public_id)
@@ -116,11 +121,11 @@ def portrait_favourite(request, public_id, portrait_id):
 @login_required
 def download_all(request, public_id):
     photo_session = session_for(request, public_id)
-    portraits = list(services.gallery_portraits(photo_session=photo_session))
+    portraits = list(gallery_portraits(photo_session=photo_session))
     if not portraits:
         raise Http404
     response = StreamingHttpResponse(
-        services.gallery_zip_chunks(portraits=portraits), content_type="application/zip"
+        gallery_zip_chunks(portraits=portraits), content_type="application/zip"
     )
     name = f"pictureus-{str(photo_session.public_id)[:8]}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -134,8 +139,8 @@ def style_regenerate(request, public_id, style_id):
     photo_session = session_for(request, public_id)
     style = get_object_or_404(StylePack, pk=style_id)
     try:
-        services.style_regenerate(photo_session=photo_session, style=style, actor=request.user)
-    except services.RegenerationRefused:
+        regenerate(photo_session=photo_session, style=style, actor=request.user)
+    except RegenerationRefused:
         messages.error(
             request,
             _(

@@ -53,18 +53,11 @@ TARGETS = [
     ("privacy/services/*.py", None),
     ("privacy/registry.py", None),
     (
-        "generation/services.py",
-        (
-            "training_photos",
-            "artifact_read",
-            "artifact_latest",
-            "artifact_save",
-            "session_artifacts_delete",
-            "session_portraits_delete",
-            "_portrait_erase",
-            "session_jobs_cancel",
-        ),
+        "generation/services/training.py",
+        ("training_photos", "artifact_read", "artifact_latest", "artifact_save"),
     ),
+    ("generation/services/erasure.py", ("session_artifacts_delete", "portrait_erase")),
+    ("generation/services/jobs.py", ("session_jobs_cancel",)),
     ("sessions_app/services.py", ("photo_delete",)),
 ]
 # Functions that run once, at start-up (the registry's declarations): swapping a mutant into a

@@ -11,9 +11,22 @@ import time
 from django import db
 from django.conf import settings
 
-from generation import services
 from generation.likeness import portrait_likeness, session_references
 from generation.models import GenerationJob, TrainingArtifact
+from generation.services.checks import JobCancelled, job_check_may_continue
+from generation.services.jobs import job_progress, job_resumed, training_finish
+from generation.services.plans import training_settings
+from generation.services.portraits import (
+    candidate_add,
+    candidates_short,
+    generation_finish,
+    generation_styles,
+    portrait_store,
+    portraits_choose,
+    portraits_plan,
+    style_prompts,
+)
+from generation.services.training import artifact_read, artifact_save, training_photos
 
 from . import resident
 from .generate import batch_size, encode_outputs, generate_images, lora_fuse
@@ -35,14 +48,12 @@ class Progress:
         if done < total and now - self.last < PROGRESS_INTERVAL:
             return
         self.last = now
-        services.job_progress(
-            job=self.job, done=done, total=total, seconds_per_unit=seconds_per_unit
-        )
+        job_progress(job=self.job, done=done, total=total, seconds_per_unit=seconds_per_unit)
 
 
 def training_config(photo_session) -> TrainingConfig:
     """The TrainingConfig of a session's LoRA, from its plan and its subject token."""
-    params = services.training_settings(photo_session.plan)
+    params = training_settings(photo_session.plan)
     return TrainingConfig(
         rank=params["rank"],
         steps=params["steps"],
@@ -61,7 +72,7 @@ def _checkpoint_store(job: GenerationJob):
 
     def store(data: bytes, step: int) -> None:
         try:
-            services.artifact_save(
+            artifact_save(
                 job=job,
                 kind=TrainingArtifact.Kind.CHECKPOINT,
                 data=data,
@@ -79,15 +90,15 @@ def train(job: GenerationJob) -> GenerationJob | None:
     the generation job that training queued."""
     from PIL import Image
 
-    photos = services.training_photos(job=job)
+    photos = training_photos(job=job)
     if not photos:
-        raise services.JobCancelled("the session has no photos left")
+        raise JobCancelled("the session has no photos left")
     config = training_config(job.photo_session)
     with resident.borrowed() as base:
         # The cache and checkpoints are used only when made from exactly these photos (P04).
         key = cache_key(base, config, [(p.pk, p.sha256, p.face_box) for p in photos])
-        cache = services.artifact_read(job=job, kind=TrainingArtifact.Kind.LATENTS)
-        checkpoint = services.artifact_read(job=job, kind=TrainingArtifact.Kind.CHECKPOINT)
+        cache = artifact_read(job=job, kind=TrainingArtifact.Kind.LATENTS)
+        checkpoint = artifact_read(job=job, kind=TrainingArtifact.Kind.CHECKPOINT)
         result = train_lora(
             base,
             [(Image.open(io.BytesIO(p.data)), p.face_box) for p in photos],
@@ -95,42 +106,42 @@ def train(job: GenerationJob) -> GenerationJob | None:
             key=key,
             cache_bytes=cache[0] if cache else None,
             checkpoint=checkpoint[0] if checkpoint else None,
-            on_cache=lambda data: services.artifact_save(
+            on_cache=lambda data: artifact_save(
                 job=job,
                 kind=TrainingArtifact.Kind.LATENTS,
                 data=data,
                 filename="cache.safetensors",
             ),
             on_checkpoint=_checkpoint_store(job),
-            on_resume=lambda step: services.job_resumed(job=job, step=step),
+            on_resume=lambda step: job_resumed(job=job, step=step),
             on_progress=Progress(job),
         )
-    services.artifact_save(
+    artifact_save(
         job=job,
         kind=TrainingArtifact.Kind.LORA,
         data=result["lora"],
         filename="pytorch_lora_weights.safetensors",
         step=config.steps,
     )
-    return services.training_finish(job_id=job.pk)
+    return training_finish(job_id=job.pk)
 
 
 def generate(job: GenerationJob) -> None:
     """Generate the session's portraits (or one style again) with its own LoRA, fused into the
     resident model for this job only."""
     photo_session = job.photo_session
-    portraits = services.portraits_plan(job=job)
-    lora = services.artifact_read(job=job, kind=TrainingArtifact.Kind.LORA)
+    portraits = portraits_plan(job=job)
+    lora = artifact_read(job=job, kind=TrainingArtifact.Kind.LORA)
     if lora is None:
-        raise services.JobCancelled("the session's LoRA weights are gone")
+        raise JobCancelled("the session's LoRA weights are gone")
     references = session_references(photo_session=photo_session)
-    resolution = services.training_settings(photo_session.plan)["resolution"]
+    resolution = training_settings(photo_session.plan)["resolution"]
     progress = Progress(job)
     done = sum(1 for p in portraits if p.image)
     started, made = time.perf_counter(), 0
     negatives = {
-        style.pk: services.style_prompts(photo_session=photo_session, style=style)[1]
-        for style in services.generation_styles(job=job)
+        style.pk: style_prompts(photo_session=photo_session, style=style)[1]
+        for style in generation_styles(job=job)
     }
 
     with resident.borrowed() as base:
@@ -141,7 +152,7 @@ def generate(job: GenerationJob) -> None:
         def make(batch, total):
             """Images for portraits of one style and prompt, in one batch."""
             nonlocal done, made
-            services.job_check_may_continue(job=job)
+            job_check_may_continue(job=job)
             images = generate_images(
                 base,
                 prompt=batch[0].prompt,
@@ -151,7 +162,7 @@ def generate(job: GenerationJob) -> None:
             )
             for portrait, image in zip(batch, images, strict=True):
                 full, preview = encode_outputs(image)
-                services.portrait_store(
+                portrait_store(
                     portrait=portrait,
                     png=full,
                     preview_webp=preview,
@@ -164,13 +175,13 @@ def generate(job: GenerationJob) -> None:
         for batch in batches([p for p in portraits if not p.image], per_batch):
             make(batch, len(portraits))
         # Too few candidates of a style look like the customer: more, within a bounded budget.
-        while short := services.candidates_short(job=job):
+        while short := candidates_short(job=job):
             for style in short:
                 waiting = job.portraits.filter(style=style, image="").first()
-                portrait = waiting or services.candidate_add(job=job, style=style)
+                portrait = waiting or candidate_add(job=job, style=style)
                 make([portrait], job.portraits.count())
-    services.portraits_choose(job=job)
-    services.generation_finish(job_id=job.pk)
+    portraits_choose(job=job)
+    generation_finish(job_id=job.pk)
 
 
 def batches(portraits: list, size: int) -> list[list]:

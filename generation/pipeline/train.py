@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Bump when the crop or the encoding changes: caches made the old way are then not reused.
 CACHE_FORMAT = 1
+# The training loss is logged as its mean over this many steps.
+LOSS_LOG_STEPS = 50
 
 
 @dataclass
@@ -360,6 +362,12 @@ def train_lora(
     # Checkpoints are written beside the training, never in its way (a killed worker resumes
     # from the last one stored).
     writer = CheckpointWriter(on_checkpoint) if on_checkpoint else None
+    losses = None
+
+    def logged_steps(step):
+        """How many steps the current loss sum holds."""
+        return step + 1 - max(start, (step // LOSS_LOG_STEPS) * LOSS_LOG_STEPS)
+
     for step in range(start, config.steps):
         # Everything random in a step comes from the step's own seed: resuming is exact.
         # Drawn on the device itself: no host-to-device copy, no wait, in the step loop.
@@ -385,6 +393,11 @@ def train_lora(
             ).sample
         loss = F.mse_loss(pred.float(), target.float(), reduction="mean")
         loss.backward()
+        # Summed on the device; read (one wait for the GPU) only once per LOSS_LOG_STEPS.
+        losses = loss.detach() if losses is None else losses + loss.detach()
+        if (step + 1) % LOSS_LOG_STEPS == 0 or step + 1 == config.steps:
+            logger.info("step %d: mean loss %.4f", step + 1, losses.item() / logged_steps(step))
+            losses = None
         torch.nn.utils.clip_grad_norm_(params, 1.0, foreach=True)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

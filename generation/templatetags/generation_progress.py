@@ -1,7 +1,7 @@
 from django import template
 
 from generation.progress import progress_for_display, session_state_badge
-from generation.services import IN_PROGRESS, latest_jobs_in_progress
+from generation.services.timing import IN_PROGRESS, latest_jobs_in_progress
 
 register = template.Library()
 

@@ -116,7 +116,7 @@ def paid_session(gen_plan, settings):
 
 
 def submit(photo_session):
-    from generation.services import session_submit
+    from generation.services.jobs import session_submit
 
     return session_submit(photo_session=photo_session, actor=photo_session.user)
 

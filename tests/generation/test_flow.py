@@ -47,6 +47,8 @@ def test_it_delivers_a_gallery_with_a_lora_that_stock_diffusers_loads(
     # The worker that trained generated too, on the base model it had loaded once.
     assert jobs.get(kind="generation").worker == training.worker
     assert celery_worker.log().count("base model loaded") == 1
+    # The loss is read off the device once per 50 steps and at the end, never every step.
+    assert celery_worker.log().count(": mean loss ") == 1
     assert training.seconds_per_unit is not None
 
     portraits = list(Portrait.objects.filter(photo_session=session))

@@ -224,7 +224,7 @@ def test_a_queued_session_shows_its_place_in_the_queue(client, alice, bob, paid_
 
 
 def test_a_session_in_the_wrong_state_is_not_started(alice, paid_session):
-    from generation.services import session_start
+    from generation.services.jobs import session_start
 
     session = paid_session(alice)
     assert session_start(photo_session=session) is None

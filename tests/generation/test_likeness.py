@@ -3,7 +3,9 @@
 
 import pytest
 
-from generation import services
+from generation.services.notify import email_customer
+from generation.services.plans import candidates_per_style
+from generation.services.portraits import candidate_add, candidates_short, portraits_choose
 
 from .test_gallery import delivered  # noqa: F401 - the fixture
 
@@ -48,7 +50,7 @@ def _candidates(job, style, scores):
 
     made = []
     for score in scores:
-        portrait = services.candidate_add(job=job, style=style)
+        portrait = candidate_add(job=job, style=style)
         portrait.image.save("c.png", ContentFile(b"png"), save=False)
         portrait.preview.save("c.webp", ContentFile(b"webp"), save=False)
         portrait.likeness = score
@@ -73,13 +75,13 @@ def test_the_most_alike_candidates_are_delivered_and_no_others(checked):
     from privacy.models import DeletionReceipt
 
     job, (studio, outdoor) = checked
-    assert services.candidates_per_style(job.photo_session.plan) == 3  # 2 promised x 1.5
+    assert candidates_per_style(job.photo_session.plan) == 3  # 2 promised x 1.5
     keep_studio = _candidates(job, studio, [0.8, None, 0.61])
     keep_outdoor = _candidates(job, outdoor, [0.9, 0.44, 0.7])
-    assert services.candidates_short(job=job) == []
+    assert candidates_short(job=job) == []
     receipts = DeletionReceipt.objects.count()
 
-    assert services.portraits_choose(job=job) == {}
+    assert portraits_choose(job=job) == {}
     kept = {(p.style_id, p.likeness) for p in job.portraits.all()}
     assert kept == {(studio.pk, 0.8), (studio.pk, 0.61), (outdoor.pk, 0.9), (outdoor.pk, 0.7)}
     # The face-less and the unlike candidates are deleted, files and all, with receipts.
@@ -95,14 +97,14 @@ def test_too_few_alike_candidates_get_more_within_a_budget_then_the_customer_is_
     _candidates(job, studio, [0.3, None, 0.55])
     _candidates(job, outdoor, [0.9, 0.8, 0.7])
     # One more candidate for the studio style, and again, until the budget (2 more) is spent.
-    assert services.candidates_short(job=job) == [studio]
+    assert candidates_short(job=job) == [studio]
     _candidates(job, studio, [0.2])
-    assert services.candidates_short(job=job) == [studio]
+    assert candidates_short(job=job) == [studio]
     _candidates(job, studio, [None])
-    assert services.candidates_short(job=job) == []
+    assert candidates_short(job=job) == []
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.portraits_choose(job=job) == {str(studio.pk): [1, 2]}
+        assert portraits_choose(job=job) == {str(studio.pk): [1, 2]}
     (to_operators,) = mailoutbox
     assert "too few portraits looked like the customer" in to_operators.subject
     assert "Studio: 1 of 2 delivered" in to_operators.body
@@ -117,7 +119,7 @@ def test_too_few_alike_candidates_get_more_within_a_budget_then_the_customer_is_
         html = client.get(f"/{language}/studio/{job.photo_session.public_id}/").content.decode()
         assert html.count("data-shortfall") == 1 and words in html
     # The "your portraits are ready" email says it too.
-    services._email_customer(job.photo_session.pk, "ready")
+    email_customer(job.photo_session.pk, "ready")
     ready = mailoutbox[-1]
     assert "Studio: only 1 of 2 portraits looked enough like you" in " ".join(ready.body.split())
 
@@ -128,8 +130,8 @@ def test_the_tiny_models_placeholders_are_delivered_unchecked(delivered, setting
     settings.PICTUREUS_BASE_MODEL = ""
     job = GenerationJob.objects.create(photo_session=delivered, kind="generation", state="running")
     style = delivered.styles.first()
-    assert services.candidates_per_style(delivered.plan) == delivered.plan.images_per_style
+    assert candidates_per_style(delivered.plan) == delivered.plan.images_per_style
     _candidates(job, style, [None, None])
-    assert services.candidates_short(job=job) == []
-    assert services.portraits_choose(job=job) == {}
+    assert candidates_short(job=job) == []
+    assert portraits_choose(job=job) == {}
     assert job.portraits.count() == 2

@@ -21,19 +21,19 @@ def _later(minutes):
 
 
 def _worker_takes(job, name="gpu0@test"):
-    from generation.services import job_begin
+    from generation.services.jobs import job_begin
 
     assert job_begin(job_id=job.pk, worker=name) is not None
 
 
 def _reports_progress(job):
-    from generation.services import job_progress
+    from generation.services.jobs import job_progress
 
     job_progress(job=job, done=5, total=job.progress_total)
 
 
 def test_a_job_waiting_behind_a_busy_worker_is_not_sent_again(alice, bob, paid_session):
-    from generation.services import jobs_stale_check
+    from generation.services.watchdog import jobs_stale_check
 
     bobs = paid_session(bob, seed=2)
     submit(bobs)
@@ -52,7 +52,7 @@ def test_a_job_waiting_behind_a_busy_worker_is_not_sent_again(alice, bob, paid_s
 
 
 def test_a_job_passed_over_by_one_sent_after_it_is_sent_again_once(alice, bob, paid_session):
-    from generation.services import jobs_stale_check
+    from generation.services.watchdog import jobs_stale_check
 
     bobs = paid_session(bob, seed=2)
     submit(bobs)
@@ -78,7 +78,7 @@ def test_a_job_passed_over_by_one_sent_after_it_is_sent_again_once(alice, bob, p
 
 
 def test_a_queued_job_is_not_sent_again_before_its_time(alice, paid_session):
-    from generation.services import jobs_stale_check
+    from generation.services.watchdog import jobs_stale_check
 
     session = paid_session(alice)
     submit(session)
@@ -87,7 +87,7 @@ def test_a_queued_job_is_not_sent_again_before_its_time(alice, paid_session):
 
 
 def test_a_running_job_that_reports_progress_meanwhile_is_left_running(alice, paid_session):
-    from generation.services import job_stale_handle
+    from generation.services.watchdog import job_stale_handle
 
     session = paid_session(alice)
     submit(session)
@@ -130,18 +130,20 @@ def test_generation_that_follows_training_retries_with_a_message_of_its_own(
     generation job's own retry, due after its backoff, not a retry of the training task."""
     from types import SimpleNamespace
 
-    from generation import services, tasks
+    from generation import tasks
     from generation.models import GenerationJob, TrainingArtifact
+    from generation.services.jobs import training_finish
+    from generation.services.training import artifact_save
 
     settings.PICTUREUS_RETRY_BACKOFF_SECONDS = 30
     session = paid_session(alice)
     submit(session)
     training = _job(session)
     _worker_takes(training)
-    services.artifact_save(
+    artifact_save(
         job=training, kind=TrainingArtifact.Kind.LORA, data=b"lora", filename="lora.safetensors"
     )
-    generation = services.training_finish(job_id=training.pk)
+    generation = training_finish(job_id=training.pk)
     first_message = generation.celery_task_id
 
     def storage_away(job):

@@ -25,13 +25,13 @@ def _job(photo_session):
 
 
 def _begin(photo_session):
-    from generation.services import job_begin
+    from generation.services.jobs import job_begin
 
     return job_begin(job_id=_job(photo_session).pk, worker="gpu-1")
 
 
 def _progress(job, done, seconds_per_unit=None):
-    from generation.services import job_progress
+    from generation.services.jobs import job_progress
 
     job_progress(job=job, done=done, total=job.progress_total, seconds_per_unit=seconds_per_unit)
 
@@ -189,7 +189,8 @@ def test_training_shows_its_own_time_left_before_any_portrait_was_ever_timed(
 
 def test_generation_counts_down_from_the_images_done(client, alice, paid_session, history):
     from generation.models import TrainingArtifact
-    from generation.services import artifact_save, training_finish
+    from generation.services.jobs import training_finish
+    from generation.services.training import artifact_save
 
     mine = paid_session(alice)
     submit(mine)
@@ -221,7 +222,7 @@ def test_generation_counts_down_from_the_images_done(client, alice, paid_session
 def test_a_job_sent_back_to_the_queue_shows_on_my_sessions_at_once(
     client, alice, paid_session, history
 ):
-    from generation.services import job_requeue_after_error
+    from generation.services.jobs import job_requeue_after_error
 
     mine = paid_session(alice)
     submit(mine)

@@ -14,7 +14,7 @@ import re
 import pytest
 from django.test import Client
 
-from generation.services import training_settings
+from generation.services.plans import training_settings
 from privacy.models import ConsentRecord, ProcessingRestriction
 from privacy.services import consent_latest, processing_restricted
 from sessions_app.models import Order, PhotoSession, Plan, StylePack

@@ -34,7 +34,7 @@ def running_job(ps, kind):
 @pytest.mark.promise("P05")
 @pytest.mark.promise("P08")
 def test_a_new_checkpoint_replaces_the_sessions_older_one_of_its_kind_only(alice, make_session):
-    from generation.services import artifact_save
+    from generation.services.training import artifact_save
 
     ps = make_session(alice, state="training")
     other = make_session(alice, state="training")
@@ -57,7 +57,7 @@ def test_a_new_checkpoint_replaces_the_sessions_older_one_of_its_kind_only(alice
 @pytest.mark.promise("P08")
 def test_a_stopped_job_erases_its_sessions_weights_and_its_own_portraits_only(alice, make_session):
     from generation.models import Portrait
-    from generation.services import job_cancelled
+    from generation.services.jobs import job_cancelled
 
     ps = make_session(alice, state="generating")
     other = make_session(alice, state="generating")

@@ -133,7 +133,12 @@ def test_the_natural_look_is_offered_unticked_and_kept_with_the_session(
     client, alice, plan, language
 ):
     from generation.models import GenerationJob
-    from generation.services import NATURAL_NEGATIVE, NATURAL_PROMPT, portraits_plan, style_prompts
+    from generation.services.portraits import (
+        NATURAL_NEGATIVE,
+        NATURAL_PROMPT,
+        portraits_plan,
+        style_prompts,
+    )
 
     client.force_login(alice)
     html = client.get(f"/{language}/sessions/new/").content.decode()

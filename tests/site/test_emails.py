@@ -245,10 +245,10 @@ def photo_session(db):
 @LANGUAGES
 @pytest.mark.parametrize("which", ["ready", "failed"])
 def test_the_portrait_emails(client, photo_session, bob, language, which):
-    from generation.services import _email_customer
+    from generation.services.notify import email_customer
 
     session = photo_session(language)
-    _email_customer(session.pk, which)
+    email_customer(session.pk, which)
     (message,) = mail.outbox
     links = check(message, language)
     gallery = path_of(only_link(links, f"/studio/{session.public_id}/"))

@@ -1,0 +1,21 @@
+"""Generation workflows, one module per concern (web tier: no torch or diffusers here).
+
+From the bottom up, each importing only those above it:
+- `plans`: the training and candidate settings a plan asks for, with the family defaults;
+- `checks`: what stops a job (a cancel, withdrawn consent, a restriction);
+- `erasure`: deleting training files and portraits, each with its receipt;
+- `training`: the photos and training files a job may read and write (its own session's only);
+- `gallery`: the delivered portraits, their version, favourites and the zip;
+- `notify`: the emails to the customer and the operators;
+- `jobs`: a job's life: started, claimed, progressing, cancelled, retried, failed and refunded;
+  training finished; a style made again;
+- `watchdog`: jobs whose worker went silent or whose message was lost;
+- `portraits`: the candidates a generation job makes and the ones it delivers;
+- `timing`: progress and time-left estimates for the customer's pages.
+
+Other apps call what this module re-exports; the generation app imports the modules.
+"""
+
+from .jobs import session_submit
+
+__all__ = ["session_submit"]

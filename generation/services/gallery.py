@@ -1,0 +1,126 @@
+"""The delivered gallery: its portraits, the version its page is cached on, favourites, the
+streamed zip, and the styles that fell short of the plan."""
+
+import zipfile
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from generation.models import GenerationJob, Portrait
+from pictureus.db import prepared_cursor
+from sessions_app.models import PhotoSession
+
+State = PhotoSession.State
+
+
+def gallery_portraits(*, photo_session: PhotoSession):
+    """The delivered portraits: finished jobs only, never a regeneration still in progress."""
+    return (
+        Portrait.objects.filter(
+            photo_session=photo_session, job__state=GenerationJob.State.SUCCEEDED
+        )
+        .exclude(image="")
+        .select_related("style")
+        # Most like the customer first within each style; unscored ones keep their order.
+        .order_by(F("likeness").desc(nulls_last=True), "index", "id")
+    )
+
+
+def gallery_version(*, user, public_id) -> tuple | None:
+    """What the gallery shows changes only with these: the session's last save, its jobs (how
+    many, how many still working, the last to finish) and its portraits (how many, the last
+    change, favourites included). None while a job is queued or running (progress moves by the
+    second), and for a session that is not the user's (the view's access check then answers).
+    """
+    public_id = PhotoSession._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+    with prepared_cursor() as cursor:
+        cursor.execute(GALLERY_VERSION_SQL, [*GenerationJob.ACTIVE_STATES, public_id, user.pk])
+        row = cursor.fetchone()
+    # No row: not this user's session. A job still working: "1 ..." and up; none at all: NULL.
+    if row is None or (row[1] and not row[1].startswith("0 ")):
+        return None
+    return row
+
+
+# One statement in plain SQL, planned once per connection: the gallery asks it on every view,
+# and building it with the ORM costs several times what running it does.
+GALLERY_VERSION_SQL = (  # noqa: S608 - table names from the models' own metadata
+    "SELECT s.updated_at, "
+    "(SELECT SUM(CASE WHEN j.state IN ({working}) THEN 1 ELSE 0 END) || ' ' || COUNT(*) || ' ' "
+    "|| COALESCE(CAST(MAX(j.finished_at) AS TEXT), '') "
+    "FROM {jobs} j WHERE j.photo_session_id = s.id), "
+    "(SELECT COUNT(*) || ' ' || COALESCE(CAST(MAX(p.updated_at) AS TEXT), '') "
+    "FROM {portraits} p WHERE p.photo_session_id = s.id) "
+    "FROM {sessions} s WHERE s.public_id = %s AND s.user_id = %s"
+).format(
+    working=", ".join(["%s"] * len(GenerationJob.ACTIVE_STATES)),
+    jobs=GenerationJob._meta.db_table,
+    portraits=Portrait._meta.db_table,
+    sessions=PhotoSession._meta.db_table,
+)
+
+
+@transaction.atomic
+def portrait_favourite_set(*, portrait: Portrait, favourite: bool) -> Portrait:
+    portrait.favourite = favourite
+    portrait.save(update_fields=["favourite", "updated_at"])
+    return portrait
+
+
+class _ZipSink:
+    """A write-only file for zipfile: holds what was written until the response takes it."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, data):
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def gallery_zip_chunks(*, portraits, chunk_size: int = 256 * 1024):
+    """Yield a zip of the portraits' full-size files piece by piece, never whole in memory.
+
+    zipfile writes to an unseekable sink in streaming mode (sizes in data descriptors); PNGs
+    are already compressed, so entries are stored.
+    """
+    sink = _ZipSink()
+    names = set()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
+        for portrait in portraits:
+            name = portrait.download_name()
+            if name in names:
+                name = f"{portrait.pk}-{name}"
+            names.add(name)
+            info = zipfile.ZipInfo(name, date_time=portrait.created_at.timetuple()[:6])
+            with portrait.image.open("rb") as src, archive.open(info, "w", force_zip64=True) as dst:
+                for chunk in iter(lambda src=src: src.read(chunk_size), b""):
+                    dst.write(chunk)
+                    yield sink.take()
+            yield sink.take()
+    yield sink.take()
+
+
+def gallery_shortfall(*, photo_session: PhotoSession) -> dict:
+    """For each style of the gallery that fell short: (delivered, promised), from the job that
+    made its portraits."""
+    shortfall = {}
+    jobs = photo_session.generation_jobs.filter(
+        state=GenerationJob.State.SUCCEEDED,
+        kind__in=[GenerationJob.Kind.GENERATION, GenerationJob.Kind.REGENERATION],
+    ).order_by("finished_at", "id")
+    for job in jobs:
+        for style_id, numbers in job.shortfall.items():
+            shortfall[int(style_id)] = tuple(numbers)
+        if job.kind == GenerationJob.Kind.REGENERATION and str(job.style_id) not in job.shortfall:
+            # A later regeneration of the style that delivered in full clears it.
+            shortfall.pop(job.style_id, None)
+    return shortfall
