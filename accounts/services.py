@@ -1,13 +1,12 @@
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from pictureus.mail import send_templated
 
 from .models import SupportRequest, User
-
-SUPPORT_RATE_LIMIT = 5  # messages per client per hour
 
 
 @transaction.atomic
@@ -20,16 +19,15 @@ def user_attest_region_age(*, user: User, region: str, of_age: bool) -> User:
     return user
 
 
-def support_rate_limited(*, client_key: str) -> bool:
-    """Count one support submission for the client; True once over the hourly limit."""
-    key = f"support-rate:{client_key}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > SUPPORT_RATE_LIMIT
+def support_rate_limited(*, request) -> bool:
+    """Count one support submission for the sender (the account when signed in, otherwise the
+    connecting address); True once over the limit. allauth's rate limiter, as for sign-in, with
+    the limit in ACCOUNT_RATE_LIMITS["support"]."""
+    if request.user.is_authenticated:
+        sender = f"user:{request.user.pk}"
+    else:
+        sender = f"ip:{get_adapter(request).get_client_ip(request)}"
+    return not ratelimit.consume(request, action="support", key=sender)
 
 
 @transaction.atomic

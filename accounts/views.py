@@ -18,13 +18,6 @@ def _safe_next(request, default):
     return default
 
 
-def _client_key(request):
-    """Who is sending: the account when signed in, otherwise the connecting address."""
-    if request.user.is_authenticated:
-        return f"user:{request.user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR', 'unknown')}"
-
-
 @login_required
 def account_settings(request):
     form = AccountSettingsForm(request.POST or None, instance=request.user)
@@ -75,7 +68,7 @@ def support(request):
         initial = {"email": request.user.email, "name": request.user.display_name}
     form = SupportForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if support_rate_limited(client_key=_client_key(request)):
+        if support_rate_limited(request=request):
             form.add_error(
                 None,
                 _("You have sent several messages in a short time. Please try again in an hour."),

@@ -24,7 +24,7 @@ from .services.gallery import (
     gallery_portraits,
     gallery_shortfall,
     gallery_version,
-    gallery_zip_chunks,
+    gallery_zip,
     portrait_favourite_set,
 )
 from .services.jobs import RegenerationRefused, style_can_regenerate
@@ -100,9 +100,7 @@ def portrait_file(request, public_id, portrait_id, kind):
             content_type="image/png",
         )
     if kind == "preview":
-        response = FileResponse(portrait.preview.open("rb"), content_type="image/webp")
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return FileResponse(portrait.preview.open("rb"), content_type="image/webp")
     raise Http404
 
 
@@ -124,9 +122,9 @@ def download_all(request, public_id):
     portraits = list(gallery_portraits(photo_session=photo_session))
     if not portraits:
         raise Http404
-    response = StreamingHttpResponse(
-        gallery_zip_chunks(portraits=portraits), content_type="application/zip"
-    )
+    archive = gallery_zip(portraits=portraits)
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Length"] = len(archive)
     name = f"pictureus-{str(photo_session.public_id)[:8]}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"

@@ -8,8 +8,9 @@ built-in model). Production sets DEBUG=0 and the variables named in REQUIRED_IN_
 import os
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
+import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -34,43 +35,36 @@ def env_list(name, default=""):
 
 
 def database_from_url(url):
-    """Translate a DATABASE_URL (sqlite:///path or postgres://user:pass@host:port/name)."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = unquote(parsed.path)
-        # sqlite:///relative.db has path "/relative.db"; sqlite:////abs.db has "//abs.db".
-        name = path[1:]
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": name or str(DATA_DIR / "db.sqlite3"),
-            # A file, not memory, so that a Celery worker started by a test sees the test data.
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
-            "OPTIONS": {
-                # The web process, the worker and beat share one file: wait instead of failing.
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=wal; PRAGMA synchronous=normal;",
-            },
+    """DATABASE_URL (sqlite:///path or postgres://user:pass@host:port/name?options) read by
+    dj-database-url, with what each engine needs here on top."""
+    try:
+        config = dj_database_url.parse(url)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        if config["NAME"] in ("", ":memory:"):
+            config["NAME"] = str(DATA_DIR / "db.sqlite3")
+        # A file, not memory, so that a Celery worker started by a test sees the test data.
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # The web process, the worker and beat share one file: wait instead of failing.
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=wal; PRAGMA synchronous=normal;",
         }
-    if parsed.scheme in ("postgres", "postgresql", "pgsql"):
-        options = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        return config
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options = config.setdefault("OPTIONS", {})
         # Only pictureus.db.prepared_cursor prepares statements (Django's cursors bind in the
         # client): after psycopg's default of 5 runs, or never with ?prepare_threshold=none
         # (behind a pooler in transaction mode).
-        threshold = options.get("prepare_threshold", "5")
+        threshold = str(options.get("prepare_threshold", "5"))
         options["prepare_threshold"] = None if threshold.lower() == "none" else int(threshold)
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")),
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": options,
-        }
-    raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parsed.scheme!r} in {url!r}")
+        config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+        return config
+    raise ImproperlyConfigured(f"DATABASE_URL: only sqlite and postgres are supported: {url!r}")
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -145,7 +139,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "pictureus.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "pictureus.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -244,6 +239,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
     "change_password": "5/m/user",
+    # The support form (accounts.services.support_rate_limited): per account or address.
+    "support": "5/h/key",
 }
 
 LANGUAGE_CODE = "en"
@@ -309,7 +306,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5_242_880
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "pictureus.cache.RedisCache", "LOCATION": REDIS_URL}
+        # django-redis: one client per connection pool, kept for the process's life.
+        {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -405,11 +403,22 @@ SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self' https://checkout.stripe.com; frame-ancestors 'none'"
-)
+# Sent by django-csp: no inline script or style, nothing from elsewhere (the back office adds
+# inline styles for Django admin's templates: pictureus.middleware.SecurityHeadersMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF, "https://checkout.stripe.com"],
+        "frame-ancestors": [NONE],
+    }
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,10 +1,9 @@
 """The delivered gallery: its portraits, the version its page is cached on, favourites, the
 streamed zip, and the styles that fell short of the plan."""
 
-import zipfile
-
 from django.db import connection, transaction
 from django.db.models import F
+from zipstream import ZIP_STORED, ZipStream
 
 from generation.models import GenerationJob, Portrait
 from pictureus.db import prepared_cursor
@@ -67,46 +66,26 @@ def portrait_favourite_set(*, portrait: Portrait, favourite: bool) -> Portrait:
     return portrait
 
 
-class _ZipSink:
-    """A write-only file for zipfile: holds what was written until the response takes it."""
-
-    def __init__(self):
-        self.chunks = []
-
-    def write(self, data):
-        self.chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self):
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks.clear()
-        return data
-
-
-def gallery_zip_chunks(*, portraits, chunk_size: int = 256 * 1024):
-    """Yield a zip of the portraits' full-size files piece by piece, never whole in memory.
-
-    zipfile writes to an unseekable sink in streaming mode (sizes in data descriptors); PNGs
-    are already compressed, so entries are stored.
+def gallery_zip(*, portraits, chunk_size: int = 256 * 1024) -> ZipStream:
+    """A zip of the portraits' full-size files (zipstream-ng), streamed piece by piece and
+    never whole in memory. PNGs are already compressed, so entries are stored, and the zip's
+    length is known before it is sent (`len()`), so browsers show the download's progress.
     """
-    sink = _ZipSink()
+    archive = ZipStream(compress_type=ZIP_STORED, sized=True)
     names = set()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for portrait in portraits:
-            name = portrait.download_name()
-            if name in names:
-                name = f"{portrait.pk}-{name}"
-            names.add(name)
-            info = zipfile.ZipInfo(name, date_time=portrait.created_at.timetuple()[:6])
-            with portrait.image.open("rb") as src, archive.open(info, "w", force_zip64=True) as dst:
-                for chunk in iter(lambda src=src: src.read(chunk_size), b""):
-                    dst.write(chunk)
-                    yield sink.take()
-            yield sink.take()
-    yield sink.take()
+    for portrait in portraits:
+        name = portrait.download_name()
+        if name in names:
+            name = f"{portrait.pk}-{name}"
+        names.add(name)
+        archive.add(_file_chunks(portrait.image, chunk_size), name, size=portrait.image.size)
+    return archive
+
+
+def _file_chunks(fieldfile, chunk_size: int):
+    """The file's bytes, opened only when the zip reaches it."""
+    with fieldfile.open("rb") as src:
+        yield from iter(lambda: src.read(chunk_size), b"")
 
 
 def gallery_shortfall(*, photo_session: PhotoSession) -> dict:

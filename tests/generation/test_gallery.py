@@ -84,6 +84,8 @@ def test_the_zip_streams_every_deliverable_to_the_owner_only(client, alice, bob,
     assert response["Content-Type"] == "application/zip"
     chunks = list(response.streaming_content)
     assert len(chunks) > 1  # written entry by entry, not built whole
+    # Its length is known up front: the browser shows how much is left.
+    assert int(response["Content-Length"]) == sum(len(c) for c in chunks)
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     assert sorted(archive.namelist()) == sorted(
         [f"pictureus-{slug}-{n:02d}.png" for slug in ("studio", "outdoor") for n in (1, 2)]
@@ -258,3 +260,30 @@ def test_a_worker_refuses_to_start_with_a_missing_base_model(transactional_db, t
     with pytest.raises(RuntimeError) as wrong:
         start_worker(tmp_path, extra_env={"PICTUREUS_BASE_MODEL": str(folder)})
     assert str(folder) in str(wrong.value) and "weights.bin" in str(wrong.value)
+
+
+def test_nothing_a_customer_sees_is_kept_by_the_browser_or_a_proxy(client, alice, delivered):
+    """After signing out on a shared computer, the browser's history shows none of it again."""
+    portrait = delivered.portraits.first()
+    client.force_login(alice)
+    for url in [
+        "/en/sessions/",
+        f"/en/sessions/{delivered.public_id}/",
+        f"/en/sessions/{delivered.public_id}/photos/",
+        f"/en/studio/{delivered.public_id}/",
+        f"/en/studio/{delivered.public_id}/download.zip",
+        f"/en/studio/{delivered.public_id}/portraits/{portrait.pk}/full/",
+        f"/en/studio/{delivered.public_id}/portraits/{portrait.pk}/preview/",
+        "/en/privacy/centre/",
+        "/en/account/settings/",
+        "/ko/",  # a public page, as this customer sees it (their name in the header)
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+        if url == "/en/sessions/":
+            # A second view comes from the server's page cache: the header is still there.
+            assert client.get(url)["Cache-Control"] == "private, no-store"
+
+    client.logout()
+    assert "no-store" not in client.get("/en/").get("Cache-Control", "")
