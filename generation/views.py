@@ -48,7 +48,10 @@ def gallery(request, public_id):
     if version is None:
         return _gallery(request, session_for(request, public_id))
     return cached_page(
-        request, lambda: _gallery(request, session_for(request, public_id)), version=version
+        request,
+        lambda: _gallery(request, session_for(request, public_id)),
+        version=version,
+        query=("favourites",),
     )
 
 

@@ -1,11 +1,11 @@
 """Rendered pages kept in the cache, so a busy page costs a lookup instead of a render.
 
-A page is cached under everything that can change what it shows: its full path (language and
-query included), who is looking (a visitor or one signed-in account), whether the cookie banner
-is up, the site's build (templates, translations, static file names), the day, the content
-version (moved once a change to the catalogue, the policy, the processors or the retention
-periods is committed) and whatever the view names as its own version (for example its rows'
-last change).
+A page is cached under everything that can change what it shows: its path (the language
+included) and the query parameters it reads (a request with any other is not cached), who is
+looking (a visitor or one signed-in account), whether the cookie banner is up, the site's build
+(templates, translations, static file names), the day, the content version (moved once a change
+to the catalogue, the policy, the processors or the retention periods is committed) and
+whatever the view names as its own version (for example its rows' last change).
 
 The CSRF token is the one per-visitor secret in these pages: they are rendered with a
 placeholder in its place and every response gets the visitor's own token. Pages with messages
@@ -75,9 +75,15 @@ def _has_messages(request) -> bool:
     return bool(len(messages.get_messages(request)))
 
 
-def cached_page(request, build, *, version=()) -> HttpResponse:
-    """The page `build()` renders, from the cache when nothing it shows has changed."""
+def cached_page(request, build, *, version=(), query=()) -> HttpResponse:
+    """The page `build()` renders, from the cache when nothing it shows has changed.
+
+    `query` names the query parameters the page reads: they are part of its key. A request
+    with any other parameter is rendered but never cached, so that made-up query strings
+    cannot fill the cache with copies of a page."""
     if request.method not in ("GET", "HEAD") or _has_messages(request):
+        return build()
+    if not set(request.GET).issubset(query):
         return build()
     user = request.user
     who = f"user:{user.pk}" if user.is_authenticated else "visitor"
@@ -85,7 +91,8 @@ def cached_page(request, build, *, version=()) -> HttpResponse:
         build_id(),
         # What is in effect today (a policy version, say) can change at midnight without a save.
         service_today(),
-        request.get_full_path(),
+        request.path,
+        [(name, request.GET.getlist(name)) for name in sorted(query)],
         request.LANGUAGE_CODE,
         who,
         bool(request.COOKIES.get("pu_consent")),

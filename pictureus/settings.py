@@ -146,6 +146,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pictureus.middleware.RequestSizeMiddleware",
     "pictureus.middleware.TimeZoneMiddleware",
     "privacy.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -302,6 +303,11 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5_242_880
+# The largest request body accepted, judged by its Content-Length before a byte is read
+# (pictureus.middleware.RequestSizeMiddleware): a signed-in customer may send up to 20 photos
+# of 25 MB at once; nothing a visitor sends (forms, webhooks) comes near 1 MB.
+MAX_REQUEST_BYTES = 20 * 25 * 2**20 + 2**20
+MAX_VISITOR_REQUEST_BYTES = 2**20
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {

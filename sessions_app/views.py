@@ -11,7 +11,7 @@ from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -27,7 +27,7 @@ from privacy.services import (
 
 from . import services
 from .forms import ConsentForm, NewSessionForm, UploadForm
-from .models import Order, PhotoSession, Plan, StylePack
+from .models import Order, PhotoSession, Plan, StylePack, WebhookEvent
 from .photos import MAX_BYTES, PhotoRejected, photo_process
 from .templatetags.money import currency_for_language
 
@@ -181,6 +181,13 @@ def local_pay(request, public_id):
     )
 
 
+def _fits(value, field: str) -> bool:
+    """A non-empty string that fits the webhook event's field."""
+    return (
+        isinstance(value, str) and 0 < len(value) <= WebhookEvent._meta.get_field(field).max_length
+    )
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
@@ -195,12 +202,12 @@ def stripe_webhook(request):
             request.headers.get("Stripe-Signature", ""),
             settings.STRIPE_WEBHOOK_SECRET,
         )
-    except (ValueError, stripe.SignatureVerificationError):
-        return HttpResponse(status=400)
-    try:
         event_id, event_type = event["id"], event["type"]
         data_object = event["data"]["object"].to_dict()
-    except (KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, stripe.SignatureVerificationError):
+        # Not signed by Stripe, or signed but not an event's shape: nothing is recorded.
+        return HttpResponse(status=400)
+    if not (_fits(event_id, "event_id") and _fits(event_type, "event_type")):
         return HttpResponse(status=400)
     outcome = services.payment_event_process(
         event_id=event_id, event_type=event_type, data_object=data_object, backend="stripe"
@@ -237,6 +244,12 @@ def _may_upload(photo_session) -> bool:
     ) and not processing_restricted(user=user)
 
 
+SESSION_SENT = gettext_lazy(
+    "Your session was sent for its portraits while this photo was being checked, so it was "
+    "not added."
+)
+
+
 def _photo_verdict(photo_session, upload) -> dict:
     name = (upload.name or "")[:120]
     try:
@@ -248,6 +261,10 @@ def _photo_verdict(photo_session, upload) -> dict:
         photo = services.photo_accept(photo_session=photo_session, processed=processed)
     except PhotoRejected as rejected:
         return {"name": name, "accepted": False, "reason": str(rejected.reason)}
+    except services.InvalidTransition:
+        # Sent for its portraits from another tab while this batch was being checked: nothing
+        # of this photo was stored.
+        return {"name": name, "accepted": False, "reason": str(SESSION_SENT), "sent": True}
     return {
         "name": name,
         "accepted": True,
@@ -320,7 +337,13 @@ def photos(request, public_id):
                 return JsonResponse({"error": _("This session takes no more photos.")}, status=409)
             return redirect(photo_session_url(photo_session))
         uploads = request.FILES.getlist("photos")[: services.MAX_PHOTOS]
-        results = [_photo_verdict(photo_session, upload) for upload in uploads]
+        results = []
+        for upload in uploads:
+            if results and results[-1].get("sent"):
+                # The session was sent meanwhile: the rest of the batch is not even checked.
+                results.append({**results[-1], "name": (upload.name or "")[:120]})
+            else:
+                results.append(_photo_verdict(photo_session, upload))
         if not uploads:
             messages.error(request, _("Please choose at least one photo."))
         if wants_json:

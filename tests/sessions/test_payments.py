@@ -159,7 +159,20 @@ def test_unknown_events_are_acknowledged_and_ignored(client, checkout):
 
 
 @pytest.mark.parametrize(
-    "kind", ["forged", "wrong_secret", "replayed_old", "unsigned", "malformed", "not_json"]
+    "kind",
+    [
+        "forged",
+        "wrong_secret",
+        "replayed_old",
+        "unsigned",
+        "malformed",
+        "not_json",
+        # Correctly signed, but not an event's shape.
+        "array",
+        "numeric_type",
+        "long_id",
+        "object_not_a_dict",
+    ],
 )
 def test_bad_webhooks_change_nothing(client, checkout, kind):
     s, order = checkout
@@ -182,8 +195,18 @@ def test_bad_webhooks_change_nothing(client, checkout, kind):
     elif kind == "not_json":
         payload = b"\x00\xff garbage"
         signature = sign(payload)
+    elif kind in ("array", "numeric_type", "long_id", "object_not_a_dict"):
+        shaped = {
+            "array": [body],
+            "numeric_type": {**body, "type": 5},
+            "long_id": {**body, "id": "evt_" + "x" * 300},
+            "object_not_a_dict": {**body, "data": {"object": "cs_1"}},
+        }[kind]
+        payload = json.dumps(shaped).encode()
+        signature = sign(payload)
     response = deliver(client, payload, signature=signature)
     assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
     s.refresh_from_db()
     order.refresh_from_db()
     assert s.state == "awaiting_payment"

@@ -138,3 +138,33 @@ def test_statements_asked_on_every_view_are_planned_once_per_connection():
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("FROM django_content_type WHERE app_label = $1" in s for s in prepared), prepared
+
+
+def _cached_pages() -> int:
+    """How many rendered pages the cache holds (Redis in CI, files on a laptop)."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if hasattr(cache, "keys"):  # django-redis
+        return len(cache.keys("pagecache:*"))
+    return sum(1 for _ in Path(settings.CACHES["default"]["LOCATION"]).glob("*.djcache"))
+
+
+def test_made_up_query_strings_never_fill_the_cache(client, catalogue):
+    from django.core.cache import cache
+
+    cache.clear()
+    client.get("/en/")  # the page itself, cached once
+    before = _cached_pages()
+    for n in range(30):
+        response = client.get(f"/en/?utm_source=x{n}&q={n}")
+        assert response.status_code == 200 and "$19" in response.content.decode()
+    assert _cached_pages() == before
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/en/?ref=ad")
+    assert len(queries) > 0, "rendered, not served from someone's cached copy"
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/en/")
+    assert len(queries) == 0, "the page without a query string is still cached"

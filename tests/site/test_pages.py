@@ -210,3 +210,23 @@ def test_the_sample_gallery_shows_only_styles_that_can_be_bought(client, lang):
         for style in styles[:-1]:
             assert f"<figcaption>{getattr(style, f'name_{lang}')}</figcaption>" in html
         assert getattr(withdrawn, f"name_{lang}") not in html
+
+
+def test_an_oversized_request_is_refused_before_its_body_is_read(client, alice):
+    """Judged by its Content-Length alone: a signed-out 200 MB upload is not read to find out
+    that its sender must sign in first."""
+    photos_url = "/sessions/00000000-0000-0000-0000-000000000000/photos/"
+    huge = {"CONTENT_LENGTH": str(200 * 2**20)}
+    response = client.post(f"/en{photos_url}", b"x", content_type="image/jpeg", **huge)
+    assert response.status_code == 413
+    assert "Sign in first" in response.content.decode()
+    response = client.post(f"/ko{photos_url}", b"x", content_type="image/jpeg", **huge)
+    assert response.status_code == 413 and "로그인" in response.content.decode()
+
+    client.force_login(alice)
+    # A signed-in customer may send a batch of photos that large; not one beyond 20 x 25 MB.
+    response = client.post(f"/en{photos_url}", b"x", content_type="image/jpeg", **huge)
+    assert response.status_code == 404  # through to the view: not a session of hers
+    too_big = {"CONTENT_LENGTH": str(600 * 2**20)}
+    response = client.post(f"/en{photos_url}", b"x", content_type="image/jpeg", **too_big)
+    assert response.status_code == 413 and "at most 20 photos" in response.content.decode()
