@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from pictureus.pagecache import cached_page
 from privacy.services import retention_dates
-from sessions_app.models import PhotoSession, StylePack
+from sessions_app.access import session_for_user
+from sessions_app.models import StylePack
 
 from . import samples
 from .modelcheck import uses_tiny_model
@@ -31,13 +32,6 @@ from .services.jobs import RegenerationRefused, style_can_regenerate
 from .services.jobs import style_regenerate as regenerate
 
 
-def session_for(request, public_id) -> PhotoSession:
-    """The customer's own session, or 404: the one access check of this app."""
-    return get_object_or_404(
-        PhotoSession.objects.select_related("plan", "user"), public_id=public_id, user=request.user
-    )
-
-
 def _portrait_for(photo_session, portrait_id):
     return get_object_or_404(gallery_portraits(photo_session=photo_session), pk=portrait_id)
 
@@ -46,10 +40,10 @@ def _portrait_for(photo_session, portrait_id):
 def gallery(request, public_id):
     version = gallery_version(user=request.user, public_id=public_id)
     if version is None:
-        return _gallery(request, session_for(request, public_id))
+        return _gallery(request, session_for_user(request, public_id))
     return cached_page(
         request,
-        lambda: _gallery(request, session_for(request, public_id)),
+        lambda: _gallery(request, session_for_user(request, public_id)),
         version=version,
         query=("favourites",),
     )
@@ -86,14 +80,14 @@ def _gallery(request, photo_session):
 
 @login_required
 def progress(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     data = progress_for_display(photo_session=photo_session)
     return JsonResponse(data, headers={"Cache-Control": "no-store"})
 
 
 @login_required
 def portrait_file(request, public_id, portrait_id, kind):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     portrait = _portrait_for(photo_session, portrait_id)
     if kind == "full":
         return FileResponse(
@@ -110,7 +104,7 @@ def portrait_file(request, public_id, portrait_id, kind):
 @login_required
 @require_POST
 def portrait_favourite(request, public_id, portrait_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     portrait = _portrait_for(photo_session, portrait_id)
     favourite = request.POST.get("favourite") == "1"
     portrait_favourite_set(portrait=portrait, favourite=favourite)
@@ -121,7 +115,7 @@ def portrait_favourite(request, public_id, portrait_id):
 
 @login_required
 def download_all(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     portraits = list(gallery_portraits(photo_session=photo_session))
     if not portraits:
         raise Http404
@@ -137,7 +131,7 @@ def download_all(request, public_id):
 @login_required
 @require_POST
 def style_regenerate(request, public_id, style_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     style = get_object_or_404(StylePack, pk=style_id)
     try:
         regenerate(photo_session=photo_session, style=style, actor=request.user)

@@ -3,7 +3,7 @@ import statistics
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .access import session_for_staff
 from .models import (
     Order,
     PhotoSession,
@@ -224,9 +225,9 @@ class PhotoSessionAdmin(admin.ModelAdmin):
 
     def refund_view(self, request, pk):
         """Refund in full or in part, with a reason; Stripe is called and its answer recorded."""
-        if not self.has_change_permission(request):
-            return redirect("admin:index")
-        photo_session = get_object_or_404(PhotoSession, pk=pk)
+        photo_session = session_for_staff(
+            request, pk, permission="sessions_app.change_photosession"
+        )
         form = RefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

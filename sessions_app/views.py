@@ -26,6 +26,7 @@ from privacy.services import (
 )
 
 from . import services
+from .access import session_for_user
 from .forms import ConsentForm, NewSessionForm, UploadForm
 from .models import Order, PhotoSession, Plan, StylePack, WebhookEvent
 from .photos import MAX_BYTES, PhotoRejected, photo_process
@@ -33,13 +34,6 @@ from .templatetags.money import currency_for_language
 
 logger = logging.getLogger(__name__)
 S = PhotoSession.State
-
-
-def session_for(request, public_id) -> PhotoSession:
-    """The customer's own session; anyone else's id is a 404, never a 403."""
-    return get_object_or_404(
-        PhotoSession.objects.select_related("plan"), public_id=public_id, user=request.user
-    )
 
 
 @login_required
@@ -106,7 +100,7 @@ def _gallery_url(photo_session):
 
 @login_required
 def detail(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     accepted = photo_session.photos.count()
     context = {
         "photo_session": photo_session,
@@ -132,7 +126,7 @@ def detail(request, public_id):
 @login_required
 @require_POST
 def pay(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     detail_url = request.build_absolute_uri(photo_session_url(photo_session))
     try:
         order = services.order_checkout_start(
@@ -167,7 +161,7 @@ def _local_payments_allowed():
 def local_pay(request, public_id):
     if not _local_payments_allowed():
         raise Http404
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     order = photo_session.orders.filter(
         backend=Order.Backend.LOCAL, status=Order.Status.OPEN
     ).first()
@@ -218,7 +212,7 @@ def stripe_webhook(request):
 
 @login_required
 def consent(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     if photo_session.state not in (S.PAID, S.COLLECTING_PHOTOS):
         return redirect(photo_session_url(photo_session))
     form = ConsentForm(request.POST or None)
@@ -326,7 +320,7 @@ def _wants_json(request) -> bool:
 
 @login_required
 def photos(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     wants_json = _wants_json(request)
     if request.method == "POST":
         # Nothing is read or stored without a current face-photo consent (P02).
@@ -372,7 +366,7 @@ def _photos_page(request, photo_session, results):
 
 @login_required
 def photo_file(request, public_id, photo_id, kind):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     photo = get_object_or_404(photo_session.photos, pk=photo_id)
     fieldfile = photo.thumbnail if kind == "thumb" else photo.image
     if not fieldfile:
@@ -397,7 +391,7 @@ def photo_file(request, public_id, photo_id, kind):
 @login_required
 @require_POST
 def photo_delete(request, public_id, photo_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     photo = get_object_or_404(photo_session.photos, pk=photo_id)
     if photo_session.state != S.COLLECTING_PHOTOS:
         refusal = _("Photos can be removed only while you are still adding them.")
@@ -415,7 +409,7 @@ def photo_delete(request, public_id, photo_id):
 @login_required
 @require_POST
 def submit(request, public_id):
-    photo_session = session_for(request, public_id)
+    photo_session = session_for_user(request, public_id)
     try:
         generation_services.session_submit(photo_session=photo_session, actor=request.user)
     except services.InvalidTransition:
