@@ -131,12 +131,11 @@ def stripe_client():
 
 
 def payment_backend() -> str:
-    """'stripe' when a key is set; 'local' only in development (settings refuse it with DEBUG=0)."""
-    if settings.STRIPE_SECRET_KEY:
-        return Order.Backend.STRIPE
-    if not settings.DEBUG:
+    """settings.PAYMENT_BACKEND, decided once from the environment: 'stripe' when a key is
+    set, 'local' only in development (settings refuse it with DEBUG=0, and so does this)."""
+    if settings.PAYMENT_BACKEND == Order.Backend.LOCAL and not settings.DEBUG:
         raise PaymentError("the local test payment backend is not available with DEBUG=0")
-    return Order.Backend.LOCAL
+    return settings.PAYMENT_BACKEND
 
 
 def order_checkout_start(

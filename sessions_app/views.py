@@ -107,7 +107,6 @@ def detail(request, public_id):
         "styles": photo_session.styles.all(),
         "accepted": accepted,
         "min_photos": services.MIN_PHOTOS,
-        "payment_backend": "stripe" if settings.STRIPE_SECRET_KEY else "local",
         "progress_template": (
             _progress_template()
             if photo_session.state in (S.QUEUED, S.TRAINING, S.GENERATING)
@@ -154,7 +153,7 @@ def photo_session_url(photo_session):
 
 def _local_payments_allowed():
     # The local backend exists for development only: never with DEBUG=0 or a Stripe key.
-    return settings.DEBUG and not settings.STRIPE_SECRET_KEY
+    return settings.DEBUG and settings.PAYMENT_BACKEND == "local"
 
 
 @login_required

@@ -26,6 +26,7 @@ def local_payments(settings):
     # The clearly marked local test payment backend runs only in development (DEBUG, no key).
     settings.DEBUG = True
     settings.STRIPE_SECRET_KEY = ""
+    settings.PAYMENT_BACKEND = "local"
 
 
 def sign_up(visit, language, mailoutbox, email):
