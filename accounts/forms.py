@@ -3,22 +3,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from pictureus.regions import REGIONS
 from pictureus.timezones import zone_choices, zone_for, zone_label
 
 from .models import SupportRequest, User
-
-# The regions the age rules are known for; "other" applies the policy's default of 13.
-REGIONS = [
-    ("KR", _("Republic of Korea")),
-    ("US", _("United States")),
-    ("GB", _("United Kingdom")),
-    ("DE", _("Germany")),
-    ("FR", _("France")),
-    ("JP", _("Japan")),
-    ("CA", _("Canada")),
-    ("AU", _("Australia")),
-    ("ZZ", _("Another country")),
-]
 
 
 class SignupExtraForm(forms.Form):

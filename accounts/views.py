@@ -7,7 +7,9 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from .forms import REGIONS, AccountSettingsForm, RegionAgeForm, SupportForm
+from pictureus.regions import region_name
+
+from .forms import AccountSettingsForm, RegionAgeForm, SupportForm
 from .services import support_rate_limited, support_request_create, user_attest_region_age
 
 
@@ -38,8 +40,8 @@ def account_settings(request):
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
         return response
-    region_name = dict(REGIONS).get(request.user.region, request.user.region)
-    return render(request, "accounts/settings.html", {"form": form, "region_name": region_name})
+    region = region_name(request.user.region)
+    return render(request, "accounts/settings.html", {"form": form, "region_name": region})
 
 
 @login_required

@@ -11,10 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
 from generation.samples import samples_shown
+from pictureus.money import currency_for_language
 from pictureus.pagecache import page_cached
 from privacy.models import PolicyVersion
 from sessions_app.models import Plan, StylePack
-from sessions_app.templatetags.money import currency_for_language
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pictureus.regions import REGIONS
+
 from .models import ConsentRecord, DataSubjectRequest
 
 T = DataSubjectRequest.Type
@@ -8,13 +10,6 @@ T = DataSubjectRequest.Type
 CENTRE_TYPES = [
     (t.value, t.label)
     for t in (T.CORRECTION, T.RESTRICTION, T.OBJECTION, T.LIMIT_USE, T.ACCESS, T.ERASURE)
-]
-REGIONS = [
-    ("US", _("United States")),
-    ("KR", _("Republic of Korea")),
-    ("GB", _("United Kingdom")),
-    ("DE", _("European Union or EEA")),
-    ("XX", _("Somewhere else")),
 ]
 MAX_AUTHORITY_BYTES = 5 * 1024 * 1024
 

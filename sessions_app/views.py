@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from generation import services as generation_services
+from pictureus.money import currency_for_language
 from pictureus.pagecache import cached_page
 from privacy.models import ConsentRecord
 from privacy.services import (
@@ -30,7 +31,6 @@ from .access import session_for_user
 from .forms import ConsentForm, NewSessionForm, UploadForm
 from .models import Order, PhotoSession, Plan, StylePack, WebhookEvent
 from .photos import MAX_BYTES, PhotoRejected, photo_process
-from .templatetags.money import currency_for_language
 
 logger = logging.getLogger(__name__)
 S = PhotoSession.State
