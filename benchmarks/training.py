@@ -1,10 +1,16 @@
 """Training and generation benchmark: ours against diffusers' DreamBooth-LoRA algorithm.
 
-    .venv/bin/python benchmarks/training.py                   # tiny model, 64 px, plus end-to-end
+    .venv/bin/python benchmarks/training.py                   # tiny model, 128 px, plus end-to-end
     .venv/bin/python benchmarks/training.py --base-model PATH --resolution 512 --steps 50
-    .venv/bin/python benchmarks/training.py --sd15-random --resolution 512   # GPU: SD1.5-sized UNet
+    .venv/bin/python benchmarks/training.py --sd15-random     # GPU: SD1.5-sized, 512 px
+    .venv/bin/python benchmarks/training.py --sdxl-random     # GPU: SDXL-sized, 1024 px
+    .venv/bin/python benchmarks/training.py --sd15-random --resolution 256 --steps 3 \
+        --warmup 1 --images 1 --photos 4 --repeats 1          # the same on a CPU, in minutes
+    .venv/bin/python benchmarks/training.py --sdxl-random --resolution 128 --steps 3 \
+        --warmup 1 --images 1 --photos 4 --repeats 1          # CPU: needs ~16 GB of RAM
+    .venv/bin/python benchmarks/training.py --reference       # vs diffusers' own script (below)
 
-Prints, on the same model, photos, rank, resolution and batch size:
+Default mode, on the same model, photos, rank, resolution and batch size:
 - training steps/s and peak memory of our loop (latents and prompt embedding cached once) and of
   a baseline loop that does what diffusers' examples/dreambooth/train_dreambooth_lora.py does
   each step (VAE-encode the batch, run the text encoder, then the UNet with its LoRA);
@@ -13,10 +19,39 @@ Prints, on the same model, photos, rank, resolution and batch size:
   a real Celery worker against a scratch SQLite database (tiny model only).
 Targets: ours >= 1.5x the baseline's steps/s with no more peak memory; end-to-end < 60 s.
 Each training variant runs in its own process so that its peak memory is its own.
+
+--sd15-random / --sdxl-random: real-sized models with random weights (SD1.5: UNet, VAE, CLIP-L;
+SDXL: UNet, VAE, CLIP-L and OpenCLIP-bigG-sized encoders), at the family's resolution (512 /
+1024 px) unless --resolution says otherwise. They print training steps/s, peak memory, seconds
+per image at the plan's settings (30 denoising steps, classifier-free guidance) and an estimate
+of photos -> 40 portraits: model load + latents of 20 photos + the family's default steps (SD
+800, SDXL 1000) + every candidate image (40 x the plan's 1.5 candidates per portrait). The
+figures that count are a GPU's (targets on one H100: SD1.5-sized <= 5 min, SDXL-sized <= 10 min);
+a CPU run at reduced size only checks that the mode works (SDXL's fp32 weights alone are ~14 GB).
+The baseline loop is SD-only and is not run with --sdxl-random.
+
+--reference: ours against diffusers' own train_dreambooth_lora.py, unmodified, read where it lies
+(--reference-script, default ../shared/reference/train_dreambooth_lora.py), each as a whole
+program in a child process on the tiny model, the same PNG face crops, 128 px, one thread, CPU,
+alternating, median of --rounds (3). steps/s = --steps / (CPU time of a run of --warmup + --steps
+steps - that of a run of --warmup steps): start-up, loading and saving cancel out. Peak memory:
+each child's peak RSS. Target: ours >= 1.5x the reference's steps/s with no more peak memory.
+Details in benchmarks/reference.py. The reference needs torchvision, which here needs torch
+2.14.1, so both programs run under the interpreter of a separate venv (--reference-python,
+default ../refvenv/bin/python) that has it and the project's dependencies:
+
+    python3.11 -m venv ../refvenv && ../refvenv/bin/pip install torch==2.14.1 torchvision==0.29.1 \
+        tensorboard -e '.[ml]' diffusers==0.42.1 peft==0.21.2   # diffusers/peft as in .venv
+    .venv/bin/python benchmarks/training.py --reference         # 200 steps after 5, 3 rounds
+
+(run the pip line again when pyproject.toml's dependencies change). Ours runs with Django's
+settings but without django.setup() (the web apps are no part of training); add
+--ours-django-setup to count them in.
 """
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -26,11 +61,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import reference
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SCRATCH = ROOT / "var" / "bench-generation"
 TARGET_SPEEDUP = 1.5
 TARGET_E2E_SECONDS = 60
+# Photos -> 40 portraits on one H100, minutes, by random-weights mode.
+TARGET_MINUTES = {"sd15_random": 5, "sdxl_random": 10}
 
 
 def setup_django(data_dir: Path, database: Path | None = None):
@@ -63,16 +102,41 @@ def photos(count: int):
     return result
 
 
+def random_vae(sample_size: int, scaling_factor: float):
+    """Stable Diffusion's VAE (SD1.5's and SDXL's have one shape) with random weights."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(128, 256, 512, 512),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        layers_per_block=2,
+        latent_channels=4,
+        sample_size=sample_size,
+        scaling_factor=scaling_factor,
+    )
+
+
+def clip_config(vocab: dict, hidden: int, layers: int, heads: int, **extra):
+    """A CLIP text encoder's config over the tiny model's generated vocabulary."""
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        vocab_size=max(49408, len(vocab)),
+        hidden_size=hidden,
+        intermediate_size=4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        max_position_embeddings=77,
+        **extra,
+    )
+
+
 def sd15_random_pipeline(device, dtype):
     """An SD1.5-sized pipeline with random weights (UNet, VAE, CLIP-L-sized text encoder)."""
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
 
     from generation.pipeline import tiny
 
@@ -86,29 +150,12 @@ def sd15_random_pipeline(device, dtype):
         block_out_channels=(320, 640, 1280, 1280),
         layers_per_block=2,
     )
-    vae = AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512),
-        down_block_types=("DownEncoderBlock2D",) * 4,
-        up_block_types=("UpDecoderBlock2D",) * 4,
-        layers_per_block=2,
-        latent_channels=4,
-        sample_size=512,
-    )
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=max(49408, len(vocab)),
-            hidden_size=768,
-            intermediate_size=3072,
-            num_hidden_layers=12,
-            num_attention_heads=12,
-            max_position_embeddings=77,
-        )
-    )
+    text_encoder = CLIPTextModel(clip_config(vocab, 768, 12, 12))
     scheduler = DDIMScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
     )
     pipe = StableDiffusionPipeline(
-        vae=vae,
+        vae=random_vae(512, 0.18215),
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         unet=unet,
@@ -120,17 +167,72 @@ def sd15_random_pipeline(device, dtype):
     return pipe.to(device, dtype)
 
 
+def sdxl_random_pipeline(device, dtype):
+    """An SDXL-sized pipeline with random weights: SDXL base's UNet config (2.6 B parameters),
+    its VAE, and CLIP-L- and OpenCLIP-bigG-sized text encoders (the second with projection)."""
+    import torch
+    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+    from generation.pipeline import tiny
+
+    torch.manual_seed(0)
+    vocab, merges = tiny.tokenizer_vocab_and_merges()
+    unet = UNet2DConditionModel(
+        sample_size=128,
+        block_out_channels=(320, 640, 1280),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        layers_per_block=2,
+        transformer_layers_per_block=(1, 2, 10),
+        attention_head_dim=(5, 10, 20),
+        cross_attention_dim=2048,
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=256,
+        projection_class_embeddings_input_dim=2816,
+    )
+    text_encoder = CLIPTextModel(clip_config(vocab, 768, 12, 12))
+    text_encoder_2 = CLIPTextModelWithProjection(
+        clip_config(vocab, 1280, 32, 20, projection_dim=1280, hidden_act="gelu")
+    )
+    scheduler = tiny.sdxl_scheduler()
+    pipe = StableDiffusionXLPipeline(
+        vae=random_vae(1024, 0.13025),
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77),
+        tokenizer_2=CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77),
+        unet=unet,
+        scheduler=scheduler,
+        add_watermarker=False,
+    )
+    return pipe.to(device, dtype)
+
+
+RANDOM_MODELS = {
+    "sd15_random": ("sd", sd15_random_pipeline, "random SD1.5-sized"),
+    "sdxl_random": ("sdxl", sdxl_random_pipeline, "random SDXL-sized"),
+}
+
+
+def random_mode(args) -> str:
+    """The random-weights mode asked for ("sd15_random", "sdxl_random"), or "" for none."""
+    return next((name for name in RANDOM_MODELS if getattr(args, name)), "")
+
+
 def load_base(args):
     from generation.pipeline.base import BaseModel, device_and_dtype
 
-    if args.sd15_random:
+    if random_mode(args):
         from diffusers.models.attention_processor import AttnProcessor2_0
 
+        family, build, source = RANDOM_MODELS[random_mode(args)]
         device, dtype = device_and_dtype()
-        pipe = sd15_random_pipeline(device, dtype)
+        pipe = build(device, dtype)
         pipe.set_progress_bar_config(disable=True)
         pipe.unet.set_attn_processor(AttnProcessor2_0())
-        return BaseModel("sd", pipe, device, dtype, "random SD1.5-sized")
+        return BaseModel(family, pipe, device, dtype, source)
     return BaseModel.load(args.base_model or "")
 
 
@@ -242,7 +344,7 @@ def ours_train(base, images, config, warmup: int) -> dict:
 
     t0 = time.perf_counter()
     config.steps += warmup
-    train_lora(base, [(img, None) for img in images], config, on_progress=on_progress)
+    trained = train_lora(base, [(img, None) for img in images], config, on_progress=on_progress)
     if base.device.type == "cuda":
         torch.cuda.synchronize()
     end, cpu_end = time.perf_counter(), time.process_time()
@@ -252,6 +354,86 @@ def ours_train(base, images, config, warmup: int) -> dict:
         "cpu_seconds": cpu_end - marks["cpu"],
         "steps": config.steps,
         "total_seconds": end - t0,
+        "lora": trained["lora"],
+    }
+
+
+def encode_seconds(base, images, config) -> float:
+    """Seconds to make the training cache (VAE latents, prompt embedding) of these photos."""
+    import torch
+
+    from generation.pipeline.train import encode_cache, images_to_tensor
+
+    started = time.perf_counter()
+    encode_cache(base, images_to_tensor(images), config)
+    if base.device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def generation(args, base, config, lora: bytes) -> dict:
+    """Seconds per image at the family's settings, made as a generation job makes them: the
+    LoRA just trained fused into the same model, images in the family's batches (SD 8, SDXL 4,
+    tiny 4), each encoded as PNG and preview; and the peak memory while generating."""
+    import torch
+
+    from generation.pipeline.generate import (
+        batch_size,
+        encode_outputs,
+        generate_images,
+        lora_fuse,
+    )
+
+    # The adapter leaves the model (if train_lora left it there) and the encoders come back to
+    # the device that training sent them off, as when a resident model is given back.
+    adapters = list(getattr(base.unet, "peft_config", None) or [])
+    if adapters:
+        base.unet.delete_adapters(adapters)
+    base.pipe.to(base.device)
+    lora_fuse(base, lora, "session")
+    if base.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    per_batch = min(batch_size(base), args.images)
+
+    def images(seeds, steps=None):
+        made = generate_images(
+            base,
+            prompt=config.prompt,
+            negative_prompt="",
+            seeds=seeds,
+            resolution=args.resolution,
+            steps=steps,
+        )
+        for image in made:
+            encode_outputs(image)
+
+    images(list(range(per_batch)), steps=2)  # warm-up: lazy initialisation, kernels chosen
+    if base.device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for first in range(0, args.images, per_batch):
+        images(list(range(first, min(first + per_batch, args.images))))
+    if base.device.type == "cuda":
+        torch.cuda.synchronize()
+    return {
+        "seconds_per_image": (time.perf_counter() - t0) / args.images,
+        "inference_steps": base.inference_defaults()["steps"],
+        "batch": per_batch,
+        "generation_peak_mb": peak_memory_mb(base.device),
+    }
+
+
+def family_settings(family: str) -> dict:
+    """The family's default training steps and resolution, and the plan's default candidates
+    per portrait (only a real model's portraits are checked, so only it makes extra ones)."""
+    from generation.services.plans import DEFAULTS
+    from sessions_app.models import Plan
+
+    oversampling = Plan._meta.get_field("oversampling").default if family != "tiny" else 1.0
+    return {
+        "default_steps": DEFAULTS[family]["steps"],
+        "default_resolution": DEFAULTS[family]["resolution"],
+        "oversampling": oversampling,
     }
 
 
@@ -259,11 +441,12 @@ def child(args) -> None:
     """One training variant in this process; prints a JSON line with its figures."""
     setup_django(SCRATCH)
     from generation.pipeline.base import configure_torch
-    from generation.pipeline.generate import generate_image, lora_load
-    from generation.pipeline.train import TrainingConfig, face_crop, lora_file_bytes
+    from generation.pipeline.train import TrainingConfig, face_crop
 
     configure_torch()
+    t0 = time.perf_counter()
     base = load_base(args)
+    load_seconds = time.perf_counter() - t0
     images = [face_crop(img, box, args.resolution) for img, box in photos(args.photos)]
     config = TrainingConfig(
         rank=args.rank,
@@ -278,35 +461,53 @@ def child(args) -> None:
 
     if base.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    timed = args.child == "ours" and args.images > 0 and not args.no_images
+    encode = encode_seconds(base, images, config) / len(images) if timed else None
     runner = ours_train if args.child == "ours" else baseline_train
     result = runner(base, images, config, args.warmup)
+    lora = result.pop("lora", None)
     result["peak_mb"] = peak_memory_mb(base.device)
     # On a shared CPU, wall time swings with other load: judge by the process's own CPU time
     # there (one thread); on a GPU by wall time.
     seconds = result["cpu_seconds"] if base.device.type == "cpu" else result["seconds"]
     result["steps_per_s"] = result["steps"] / seconds
     result["wall_steps_per_s"] = result["steps"] / result["seconds"]
-    if args.child == "ours" and args.images and not args.no_images:
-        # Generation with the LoRA just trained, loaded the stock way.
-        lora = lora_file_bytes(base, base.unet)
-        fresh = load_base(args)
-        lora_load(fresh, lora)
-        generate_image(
-            fresh, prompt=config.prompt, negative_prompt="", seed=0, resolution=args.resolution
-        )
-        t0 = time.perf_counter()
-        for seed in range(args.images):
-            generate_image(
-                fresh,
-                prompt=config.prompt,
-                negative_prompt="",
-                seed=seed,
-                resolution=args.resolution,
-            )
-        result["seconds_per_image"] = (time.perf_counter() - t0) / args.images
+    if timed:
+        result.update(generation(args, base, config, lora))
+        result.update(load_seconds=load_seconds, encode_seconds_per_photo=encode)
+    result.update(family_settings(base.family))
+    result["threads"] = torch.get_num_threads()
     result["device"] = str(base.device)
     result["model"] = base.source
+    result["family"] = base.family
     print("RESULT " + json.dumps(result), flush=True)
+
+
+def estimate(args, ours: dict) -> None:
+    """Photos -> 40 portraits for 20 photos at the family's default steps, from the figures."""
+    photos_count, portraits = 20, 40
+    candidates = math.ceil(portraits * ours["oversampling"])
+    steps = ours["default_steps"]
+    parts = {
+        "model load": ours["load_seconds"],
+        f"latents of {photos_count} photos": photos_count * ours["encode_seconds_per_photo"],
+        f"{steps} training steps": steps / ours["wall_steps_per_s"],
+        f"{candidates} images": candidates * ours["seconds_per_image"],
+    }
+    total = sum(parts.values())
+    print(f"photos -> {portraits} portraits ({photos_count} photos, {candidates} candidates at "
+          f"{ours['oversampling']:g} per portrait), at {args.resolution} px: "
+          + " + ".join(f"{name} {s:.0f} s" for name, s in parts.items())
+          + f" = {total:.0f} s ({total / 60:.1f} min)")  # fmt: skip
+    target = TARGET_MINUTES.get(random_mode(args))
+    if target is None:
+        return
+    if ours["device"] != "cuda" or args.resolution != ours["default_resolution"]:
+        print(f"  target {target} min on one H100 at {ours['default_resolution']} px: "
+              "take this figure on a GPU at that size")  # fmt: skip
+        return
+    ok = total <= target * 60
+    print(f"  target <= {target} min on one H100: {'OK' if ok else 'MISSED'}")
 
 
 def run_child(args, variant: str) -> dict:
@@ -332,8 +533,8 @@ def passthrough(args) -> list[str]:
         items += ["--no-images"]
     if args.base_model:
         items += ["--base-model", args.base_model]
-    if args.sd15_random:
-        items += ["--sd15-random"]
+    if random_mode(args):
+        items += ["--" + random_mode(args).replace("_", "-")]
     return items
 
 
@@ -387,54 +588,93 @@ def end_to_end() -> float:
         worker.wait(timeout=30)
 
 
-def main() -> int:
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-model", default="", help="diffusers folder or .safetensors file")
-    parser.add_argument("--sd15-random", action="store_true", help="SD1.5-sized random weights")
-    parser.add_argument("--resolution", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=60)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--base-model", default="", help="diffusers folder or .safetensors file")
+    mode.add_argument("--sd15-random", action="store_true", help="SD1.5-sized random weights")
+    mode.add_argument("--sdxl-random", action="store_true", help="SDXL-sized random weights")
+    mode.add_argument("--reference", action="store_true", help="vs diffusers' own script")
+    parser.add_argument("--resolution", type=int, help="px (default: 128; SD1.5 512; SDXL 1024)")
+    parser.add_argument("--steps", type=int, help="timed steps (default 60; --reference 200)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--rank", type=int, default=4)
     parser.add_argument("--photos", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--images", type=int, default=4, help="images for s/image (0: skip)")
+    parser.add_argument("--images", type=int, help="images for s/image (0: skip; default 4, "
+                        "SD1.5 8: a batch)")  # fmt: skip
     parser.add_argument("--no-images", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=2, help="runs of each variant")
     parser.add_argument("--no-e2e", action="store_true", help="skip queued-to-delivered")
+    parser.add_argument("--reference-script", default=str(reference.DEFAULT_SCRIPT))
+    parser.add_argument("--reference-python", default=str(reference.DEFAULT_PYTHON))
+    parser.add_argument("--rounds", type=int, default=3, help="--reference: rounds, median")
+    parser.add_argument("--ours-django-setup", action="store_true", help="--reference: ours "
+                        "also runs django.setup() (the web apps)")  # fmt: skip
     parser.add_argument("--child", choices=["ours", "baseline"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    SCRATCH.mkdir(parents=True, exist_ok=True)
-    if args.child:
-        child(args)
-        return 0
+    resolutions = {"sd15_random": 512, "sdxl_random": 1024}
+    if args.resolution is None:
+        args.resolution = resolutions.get(random_mode(args), 128)
+    if args.steps is None:
+        args.steps = 200 if args.reference else 60
+    if args.images is None:
+        args.images = 8 if args.sd15_random else 4
+    return args
 
-    # Alternate the variants and keep each one's best run: less at the mercy of other load.
-    runs = {"ours": [], "baseline": []}
-    for repeat in range(args.repeats):
-        args.no_images = repeat > 0  # generation is timed once, in the first run
-        for variant in runs:
-            runs[variant].append(run_child(args, variant))
-    ours, baseline = (max(runs[v], key=lambda r: r["steps_per_s"]) for v in runs)
-    speedup = ours["steps_per_s"] / baseline["steps_per_s"]
-    memory_ok = ours["peak_mb"] <= baseline["peak_mb"] * 1.01
-    print(f"model: {ours['model']}  device: {ours['device']}  threads: "
-          f"{os.environ.get('OMP_NUM_THREADS', 'default')}")  # fmt: skip
+
+def report(args, runs: dict) -> bool:
+    """Print ours against the baseline loop (when it ran) and generation; whether targets hold."""
+    ours = max(runs["ours"], key=lambda r: r["steps_per_s"])
+    baseline = max(runs["baseline"], key=lambda r: r["steps_per_s"]) if runs["baseline"] else None
+    print(f"model: {ours['model']}  device: {ours['device']}  threads: {ours['threads']}")
     print(f"setup: {args.photos} photos, {args.resolution} px, rank {args.rank}, "
           f"batch {args.batch_size}, {args.steps} steps timed after {args.warmup}")  # fmt: skip
     clock = "CPU s" if ours["device"] == "cpu" else "wall s"
     print(f"{'':28}{'steps/' + clock:>12}{'wall steps/s':>14}{'peak MiB':>10}")
-    for name, r in (("ours (cached latents)", ours), ("dreambooth-lora baseline", baseline)):
+    rows = [("ours (cached latents)", ours)]
+    rows += [("dreambooth-lora baseline", baseline)] if baseline else []
+    for name, r in rows:
         print(f"{name:28}{r['steps_per_s']:>12.2f}{r['wall_steps_per_s']:>14.2f}"
               f"{r['peak_mb']:>10.0f}")  # fmt: skip
-    print(f"speed-up: {speedup:.2f}x (target >= {TARGET_SPEEDUP}x) "
-          f"{'OK' if speedup >= TARGET_SPEEDUP else 'MISSED'}")  # fmt: skip
-    print(f"peak memory: ours {'<=' if memory_ok else '>'} baseline "
-          f"{'OK' if memory_ok else 'MISSED'}")  # fmt: skip
-    per_image = runs["ours"][0].get("seconds_per_image")
-    if per_image is not None:
-        print(f"generation: {per_image:.3f} s/image at {args.resolution} px")
-    ok = speedup >= TARGET_SPEEDUP and memory_ok
-    if not args.no_e2e and not args.base_model and not args.sd15_random:
+    ok = True
+    if baseline:
+        speedup = ours["steps_per_s"] / baseline["steps_per_s"]
+        memory_ok = ours["peak_mb"] <= baseline["peak_mb"] * 1.01
+        print(f"speed-up: {speedup:.2f}x (target >= {TARGET_SPEEDUP}x) "
+              f"{'OK' if speedup >= TARGET_SPEEDUP else 'MISSED'}")  # fmt: skip
+        print(f"peak memory: ours {'<=' if memory_ok else '>'} baseline "
+              f"{'OK' if memory_ok else 'MISSED'}")  # fmt: skip
+        ok = speedup >= TARGET_SPEEDUP and memory_ok
+    else:
+        print("baseline: not run (its loop is SD1.5's)")
+    first = runs["ours"][0]
+    if first.get("seconds_per_image") is not None:
+        print(f"generation: {first['seconds_per_image']:.3f} s/image at {args.resolution} px, "
+              f"{first['inference_steps']} steps, batches of {first['batch']}; peak "
+              f"{first['generation_peak_mb']:.0f} MiB")  # fmt: skip
+        estimate(args, first | {"wall_steps_per_s": ours["wall_steps_per_s"]})
+    return ok
+
+
+def main() -> int:
+    args = parse_args()
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    if args.child:
+        child(args)
+        return 0
+    if args.reference:
+        return reference.compare(args)
+
+    # Alternate the variants and keep each one's best run: less at the mercy of other load.
+    runs = {"ours": [], "baseline": []}
+    variants = ["ours"] if args.sdxl_random else ["ours", "baseline"]
+    for repeat in range(args.repeats):
+        args.no_images = repeat > 0  # generation is timed once, in the first run
+        for variant in variants:
+            runs[variant].append(run_child(args, variant))
+    ok = report(args, runs)
+    if not args.no_e2e and not args.base_model and not random_mode(args):
         seconds = end_to_end()
         e2e_ok = seconds < TARGET_E2E_SECONDS
         print(f"queued -> delivered (10 photos, 2 styles x 4 images, tiny model): {seconds:.1f} s "

@@ -81,6 +81,8 @@ def cached_page(request, build, *, version=(), query=()) -> HttpResponse:
     `query` names the query parameters the page reads: they are part of its key. A request
     with any other parameter is rendered but never cached, so that made-up query strings
     cannot fill the cache with copies of a page."""
+    if not settings.PICTUREUS_PAGE_CACHE:
+        return build()
     if request.method not in ("GET", "HEAD") or _has_messages(request):
         return build()
     if not set(request.GET).issubset(query):

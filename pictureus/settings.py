@@ -309,6 +309,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5_242_880
 MAX_REQUEST_BYTES = 20 * 25 * 2**20 + 2**20
 MAX_VISITOR_REQUEST_BYTES = 2**20
 
+# Rendered pages kept in the cache (pictureus.pagecache); off only to measure the render path.
+PICTUREUS_PAGE_CACHE = env_bool("PICTUREUS_PAGE_CACHE", True)
+
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": (

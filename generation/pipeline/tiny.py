@@ -208,6 +208,19 @@ def build(dest: Path) -> None:
     pipe.save_pretrained(dest, safe_serialization=True)
 
 
+def sdxl_scheduler():
+    """SDXL base's scheduler, as its model_index names it."""
+    from diffusers import EulerDiscreteScheduler
+
+    return EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        steps_offset=1,
+        timestep_spacing="leading",
+    )
+
+
 def build_sdxl(dest: Path) -> None:
     """Write a tiny StableDiffusionXLPipeline (diffusers folder) to `dest`, shaped like SDXL.
 
@@ -217,7 +230,7 @@ def build_sdxl(dest: Path) -> None:
     OpenCLIP-bigG's do: a single-file loader tells the two apart by that width.
     """
     import torch
-    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(0)
@@ -237,13 +250,7 @@ def build_sdxl(dest: Path) -> None:
         # Original size, crop corner and target size (six numbers), then the pooled embedding.
         projection_class_embeddings_input_dim=6 * time_embed_dim + 32,
     )
-    scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        steps_offset=1,
-        timestep_spacing="leading",
-    )
+    scheduler = sdxl_scheduler()
     pipe = StableDiffusionXLPipeline(
         vae=_vae(0.13025),
         text_encoder=text_encoder,
