@@ -5,6 +5,8 @@ They build on django-allauth's forms (settings.ACCOUNT_FORMS). They live apart f
 module is still loading; a module that imported allauth's forms there would import itself.
 """
 
+from typing import Any
+
 from allauth.account import forms as allauth
 from django import forms
 from django.contrib.auth import password_validation
@@ -49,6 +51,10 @@ def _password_field(field: forms.Field, *, label, autocomplete: str, help_text="
 
 class NewPasswordMixin:
     """A new password typed twice: the rules in one sentence, a mismatch said plainly."""
+
+    # What the allauth form it is mixed into has (annotations only: no class attributes).
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
 
     def _new_password_fields(self, *, label, repeat_label) -> None:
         _password_field(

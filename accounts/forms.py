@@ -27,7 +27,7 @@ class SignupExtraForm(forms.Form):
 class RegionAgeForm(forms.Form):
     """Asked once before the first purchase, only to apply the minimum-age law (P17)."""
 
-    region = forms.ChoiceField(label=_("Where do you live?"), choices=[("", "—")] + REGIONS)
+    region = forms.ChoiceField(label=_("Where do you live?"), choices=[("", "—"), *REGIONS])
     of_age = forms.TypedChoiceField(
         label=_("Your age"),
         choices=[("yes", _("I meet the minimum age")), ("no", _("I am younger than that"))],

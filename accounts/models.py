@@ -1,17 +1,19 @@
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email, password, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -19,12 +21,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email, password=None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
@@ -65,25 +67,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.email
 
-    def get_short_name(self):
+    def get_short_name(self) -> str:
         return self.display_name or self.email.split("@")[0]
 
-    def get_full_name(self):
+    def get_full_name(self) -> str:
         return self.display_name or self.email
 
     @property
-    def minimum_age(self):
+    def minimum_age(self) -> int:
         return settings.MINIMUM_AGE_BY_REGION.get(self.region, settings.MINIMUM_AGE_DEFAULT)
 
     @property
-    def has_region_and_age(self):
+    def has_region_and_age(self) -> bool:
         return bool(self.region and self.age_attestation)
 
     @property
-    def can_buy(self):
+    def can_buy(self) -> bool:
         """Whether the account may buy a session and upload photos (P17)."""
         return self.is_active and self.age_attestation == self.AgeAttestation.OF_AGE
 
@@ -122,7 +124,7 @@ class SupportRequest(models.Model):
         verbose_name_plural = _("support requests")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.email}: {self.get_topic_display()}"
 
 
@@ -139,10 +141,11 @@ class LoginSession(AbstractBaseSession):
         verbose_name=_("user"),
     )
 
-    class Meta(AbstractBaseSession.Meta):
+    # django-stubs do not declare the abstract model's Meta, which Django keeps on the class.
+    class Meta(AbstractBaseSession.Meta):  # type: ignore[name-defined]
         verbose_name = _("login session")
         verbose_name_plural = _("login sessions")
 
     @classmethod
-    def get_session_store_class(cls):
+    def get_session_store_class(cls) -> type[SessionBase]:
         return import_module(settings.SESSION_ENGINE).SessionStore

@@ -1,11 +1,14 @@
 from allauth.account.adapter import get_adapter
 from allauth.core import ratelimit
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from pictureus.mail import send_templated
 
+from .forms import SupportForm
 from .models import SupportRequest, User
 
 
@@ -19,7 +22,7 @@ def user_attest_region_age(*, user: User, region: str, of_age: bool) -> User:
     return user
 
 
-def support_rate_limited(*, request) -> bool:
+def support_rate_limited(*, request: HttpRequest) -> bool:
     """Count one support submission for the sender (the account when signed in, otherwise the
     connecting address); True once over the limit. allauth's rate limiter, as for sign-in, with
     the limit in ACCOUNT_RATE_LIMITS["support"]."""
@@ -31,14 +34,16 @@ def support_rate_limited(*, request) -> bool:
 
 
 @transaction.atomic
-def support_request_create(*, form, user, language: str) -> SupportRequest:
+def support_request_create(
+    *, form: SupportForm, user: User | AnonymousUser, language: str
+) -> SupportRequest:
     """Store a validated support request and email the operators once it is committed."""
     support_request = form.save(commit=False)
     support_request.user = user if user.is_authenticated else None
     support_request.language = language
     support_request.save()
 
-    def email_the_operators():
+    def email_the_operators() -> None:
         # Operators read one language, whatever language the customer wrote from.
         send_templated(
             to=settings.OPERATORS_EMAIL,

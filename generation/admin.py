@@ -17,7 +17,7 @@ class TrainingArtifactInline(admin.TabularInline):
     model = TrainingArtifact
     extra = 0
     can_delete = False
-    fields = ["kind", "step", "size", "sha256", "created_at"]
+    fields = ("kind", "step", "size", "sha256", "created_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -1,6 +1,7 @@
 """Training and generation jobs, the files they make, and the portraits they deliver."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -81,20 +82,20 @@ class GenerationJob(models.Model):
         verbose_name_plural = _("generation jobs")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.state in self.ACTIVE_STATES
 
     @property
-    def percent(self):
+    def percent(self) -> int:
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
 
-    def queue_position(self):
+    def queue_position(self) -> int | None:
         """1 for the next job a GPU worker takes; None when the job is not waiting."""
         if self.state != self.State.QUEUED:
             return None
@@ -103,7 +104,7 @@ class GenerationJob(models.Model):
         ).count()
         return ahead + 1
 
-    def eta_seconds(self):
+    def eta_seconds(self) -> int | None:
         """Seconds left for this job from its measured speed; None before anything is measured."""
         if self.seconds_per_unit is None or not self.progress_total:
             return None
@@ -111,13 +112,13 @@ class GenerationJob(models.Model):
         return round(left * self.seconds_per_unit)
 
     @property
-    def duration(self):
+    def duration(self) -> timedelta | None:
         if not self.started_at:
             return None
         return (self.finished_at or timezone.now()) - self.started_at
 
 
-def artifact_path(instance, filename):
+def artifact_path(instance: "TrainingArtifact", filename: str) -> str:
     suffix = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     return (
         f"sessions/{instance.photo_session.public_id}/training/"
@@ -160,15 +161,15 @@ class TrainingArtifact(models.Model):
         verbose_name_plural = _("training artifacts")
         ordering = ["created_at", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} of session {self.photo_session_id}"
 
 
-def portrait_path(instance, filename):
+def portrait_path(instance: "Portrait", filename: str) -> str:
     return f"sessions/{instance.photo_session.public_id}/portraits/{uuid.uuid4().hex}.png"
 
 
-def portrait_preview_path(instance, filename):
+def portrait_preview_path(instance: "Portrait", filename: str) -> str:
     return f"sessions/{instance.photo_session.public_id}/previews/{uuid.uuid4().hex}.webp"
 
 
@@ -223,14 +224,14 @@ class Portrait(models.Model):
             models.UniqueConstraint(fields=["job", "style", "index"], name="unique_job_style_index")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"portrait {self.index + 1} ({self.style}) of session {self.photo_session_id}"
 
     @property
-    def is_ready(self):
+    def is_ready(self) -> bool:
         return bool(self.image)
 
-    def download_name(self):
+    def download_name(self) -> str:
         return f"pictureus-{self.style.slug}-{self.index + 1:02d}.png"
 
 
@@ -267,5 +268,5 @@ class FeaturedPortrait(models.Model):
         verbose_name_plural = _("site sample portraits")
         ordering = ["order", "-featured_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"sample {self.pk}: {self.portrait}"

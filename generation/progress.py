@@ -5,6 +5,8 @@ too, from the same phase as the panel's message, so that every place says the sa
 script that polls the endpoint only copies these strings into the page (no text in JS).
 """
 
+from typing import TYPE_CHECKING
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -19,11 +21,14 @@ from .services.timing import (
     session_progress,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 State = PhotoSession.State
 
 # While the portraits are being made the badge names what is happening, in the words the
 # panel's message starts with; in every other state it is the session state's own name.
-PHASE_LABELS = {
+PHASE_LABELS: "dict[str, StrPromise]" = {
     State.QUEUED: gettext_lazy("In the queue"),
     State.TRAINING: gettext_lazy("Learning your likeness"),
     State.GENERATING: gettext_lazy("Creating your portraits"),

@@ -7,11 +7,11 @@ privacy registry calls `samples_consent_ended`), and erasure and the retention s
 them with the portrait.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from privacy.models import ConsentRecord
 from privacy.services import audit_log, consent_is_current
 from sessions_app.models import PhotoSession
@@ -89,9 +89,7 @@ def _of_consenting(rows, user_of, limit: int) -> list:
     return found
 
 
-def sample_feature(
-    *, portrait: Portrait, actor: AbstractBaseUser, order: int = 0
-) -> FeaturedPortrait:
+def sample_feature(*, portrait: Portrait, actor: User | None, order: int = 0) -> FeaturedPortrait:
     """Feature a delivered portrait in the site's sample gallery, if its customer allows it."""
     with transaction.atomic():
         refusal = sample_refusal(portrait=portrait)
@@ -110,7 +108,7 @@ def sample_feature(
     return featured
 
 
-def sample_unfeature(*, featured: FeaturedPortrait, actor: AbstractBaseUser) -> None:
+def sample_unfeature(*, featured: FeaturedPortrait, actor: User | None) -> None:
     """Take a portrait out of the site's sample gallery."""
     with transaction.atomic():
         audit_log(

@@ -55,8 +55,8 @@ def zone_for_user(user, *, language: str = "") -> str:
 @cache
 def available_zones() -> frozenset[str]:
     """Canonical zone names (Area/City and UTC), without the legacy aliases."""
-    areas = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/")
-    areas += ("Indian/", "Pacific/")
+    areas: tuple[str, ...] = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/")
+    areas += ("Australia/", "Europe/", "Indian/", "Pacific/")
     return frozenset(
         name for name in zoneinfo.available_timezones() if name.startswith(areas) or name == "UTC"
     ) | {settings.TIME_ZONE}
@@ -76,6 +76,7 @@ def zone_choices(now: datetime, language: str) -> list[tuple[str, str]]:
     rows = []
     for name in available_zones():
         offset = now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
+        assert offset is not None  # a time in a named zone always has its offset
         minutes = int(offset.total_seconds() // 60)
         sign = "+" if minutes >= 0 else "−"
         label = f"(UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}) "

@@ -1,6 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts import views as accounts_views
@@ -13,7 +13,7 @@ admin.site.site_header = _("PictureUs back office")
 admin.site.site_title = _("PictureUs back office")
 admin.site.index_title = _("Operations")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
     path("stripe/webhook/", sessions_views.stripe_webhook, name="stripe_webhook"),
     # One address in every language, named by the sample's random id alone.

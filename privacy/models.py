@@ -2,6 +2,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from pictureus.storage import private_storage
 from pictureus.translated import TranslatedFieldsMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PolicyVersion(models.Model):
@@ -45,11 +49,11 @@ class PolicyVersion(models.Model):
             models.UniqueConstraint(fields=["kind", "version"], name="unique_policy_version")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.version}"
 
     @classmethod
-    def current(cls, kind=Kind.PRIVACY):
+    def current(cls, kind: str = Kind.PRIVACY) -> "PolicyVersion | None":
         from pictureus.timezones import service_today
 
         return (
@@ -59,7 +63,7 @@ class PolicyVersion(models.Model):
         )
 
 
-def hash_ip(ip):
+def hash_ip(ip: str | None) -> str:
     """A keyed hash of an IP address: enough to spot abuse, useless to identify anyone."""
     if not ip:
         return ""
@@ -72,12 +76,12 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise ValidationError(f"{self._meta.verbose_name} rows are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValidationError(f"{self._meta.verbose_name} rows are append-only.")
 
 
@@ -138,7 +142,7 @@ class ConsentRecord(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         verb = "granted" if self.granted else "withdrawn"
         return f"{self.purpose} {verb} ({self.created_at:%Y-%m-%d})"
 
@@ -175,7 +179,7 @@ class AuditEvent(AppendOnlyModel):
         verbose_name_plural = _("audit events")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
 
 
@@ -222,7 +226,7 @@ class RetentionPolicy(models.Model):
             models.UniqueConstraint(fields=["category"], name="unique_retention_category")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.period_days}"
 
 
@@ -268,11 +272,11 @@ class DeletionReceipt(AppendOnlyModel):
         verbose_name_plural = _("deletion receipts")
         ordering = ["-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.what} ({self.get_reason_display()})"
 
     @property
-    def category_label(self):
+    def category_label(self) -> "StrOrPromise":
         """The category in the reader's language (receipts also name non-retention kinds)."""
         labels = {
             **dict(RetentionPolicy.Category.choices),
@@ -358,13 +362,14 @@ class LegalHold(models.Model):
         verbose_name_plural = _("legal holds")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_scope_display()} · {self.user_id}"
 
-    def clean(self):
+    def clean(self) -> None:
         if self.scope == self.Scope.SESSION and not self.photo_session_id:
             raise ValidationError({"photo_session": _("Choose the photo session to hold.")})
-        if self.photo_session_id and self.photo_session.user_id != self.user_id:
+        photo_session = self.photo_session if self.photo_session_id else None
+        if photo_session is not None and photo_session.user_id != self.user_id:
             raise ValidationError({"photo_session": _("The session belongs to another customer.")})
 
 
@@ -385,7 +390,7 @@ class PendingErasure(models.Model):
         verbose_name = _("pending erasure")
         verbose_name_plural = _("pending erasures")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"erasure of {self.user_id}"
 
 
@@ -419,15 +424,15 @@ class ProcessingRestriction(models.Model):
         verbose_name_plural = _("processing restrictions")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.user_id}"
 
 
-def agent_authority_path(instance, filename):
+def agent_authority_path(instance: "DataSubjectRequest", filename: str) -> str:
     return f"privacy/authority/{instance.public_id}/{uuid.uuid4().hex}"
 
 
-def export_path(instance, filename):
+def export_path(instance: "DataExport", filename: str) -> str:
     return f"privacy/exports/{instance.public_id}/{uuid.uuid4().hex}.zip"
 
 
@@ -518,15 +523,15 @@ class DataSubjectRequest(models.Model):
         verbose_name_plural = _("data-subject requests")
         ordering = ["due_date", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_type_display()} · {self.email}"
 
     @property
-    def is_open(self):
+    def is_open(self) -> bool:
         return self.status not in (self.Status.FULFILLED, self.Status.REFUSED)
 
     @property
-    def is_verified(self):
+    def is_verified(self) -> bool:
         return self.verified_at is not None
 
 
@@ -567,7 +572,7 @@ class DataExport(models.Model):
         verbose_name_plural = _("data exports")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"export {self.public_id}"
 
 
@@ -586,7 +591,7 @@ class RetentionReminder(models.Model):
         verbose_name = _("retention reminder")
         verbose_name_plural = _("retention reminders")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"reminder for {self.photo_session_id}"
 
 
@@ -614,21 +619,21 @@ class Processor(TranslatedFieldsMixin, models.Model):
         verbose_name_plural = _("processors")
         ordering = ["order", "name_en"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name_en
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.translated("name")
 
     @property
-    def purpose(self):
+    def purpose(self) -> str:
         return self.translated("purpose")
 
     @property
-    def transfer_safeguard(self):
+    def transfer_safeguard(self) -> str:
         return self.translated("transfer_safeguard")
 
     @property
-    def location(self):
+    def location(self) -> str:
         return self.translated("location")

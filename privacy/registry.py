@@ -8,7 +8,7 @@ and the retention sweep walk these declarations; the privacy app imports no othe
 email address is missing here, so nothing personal ships without export and erasure.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from django.db import models
@@ -180,6 +180,6 @@ def consent_ended_handlers(purpose: str) -> list[Callable]:
     return [func for each, func in _consent_ended if each == purpose]
 
 
-def session_holdings(categories=None) -> list[Holding]:
+def session_holdings(categories: Collection[str] | None = None) -> list[Holding]:
     """The holdings kept per photo session, optionally only those of some categories."""
     return [h for h in holdings() if h.session and (categories is None or h.category in categories)]

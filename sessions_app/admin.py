@@ -78,7 +78,7 @@ class TransitionInline(admin.TabularInline):
     model = SessionTransition
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_state", "to_state", "cause_shown", "actor"]
+    fields = ("created_at", "from_state", "to_state", "cause_shown", "actor")
     readonly_fields = fields
 
     @admin.display(description=_("cause"))
@@ -95,7 +95,7 @@ class PhotoVerdictInline(admin.TabularInline):
     model = SourcePhoto
     extra = 0
     can_delete = False
-    fields = ["created_at", "width", "height", "face_box", "sharpness", "likeness", "phash"]
+    fields = ("created_at", "width", "height", "face_box", "sharpness", "likeness", "phash")
     readonly_fields = fields
     verbose_name = _("accepted photo (measures only)")
     verbose_name_plural = _("accepted photos (measures only)")
@@ -108,7 +108,7 @@ class OrderInline(admin.TabularInline):
     model = Order
     extra = 0
     can_delete = False
-    fields = ["created_at", "backend", "status", "amount", "currency", "amount_refunded"]
+    fields = ("created_at", "backend", "status", "amount", "currency", "amount_refunded")
     readonly_fields = fields
     show_change_link = True
 
@@ -288,7 +288,7 @@ class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "amount", "reason", "status", "processor_refund_id", "error", "actor"]
+    fields = ("created_at", "amount", "reason", "status", "processor_refund_id", "error", "actor")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -1,4 +1,5 @@
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from pictureus.db import prepared_cursor
 from pictureus.storage import private_storage
 from pictureus.translated import TranslatedFieldsMixin
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Plan(TranslatedFieldsMixin, models.Model):
@@ -58,19 +62,19 @@ class Plan(TranslatedFieldsMixin, models.Model):
         verbose_name_plural = _("plans")
         ordering = ["order", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.translated("name")
 
     @property
-    def description(self):
+    def description(self) -> str:
         return self.translated("description")
 
     @property
-    def images_total(self):
+    def images_total(self) -> int:
         return self.styles_count * self.images_per_style
 
 
@@ -92,7 +96,7 @@ class PlanPrice(models.Model):
             models.UniqueConstraint(fields=["plan", "currency"], name="unique_plan_currency")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.plan} {self.amount} {self.currency}"
 
 
@@ -125,19 +129,19 @@ class StylePack(TranslatedFieldsMixin, models.Model):
         verbose_name_plural = _("style packs")
         ordering = ["order", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.translated("name")
 
     @property
-    def description(self):
+    def description(self) -> str:
         return self.translated("description")
 
     @property
-    def preview_alt(self):
+    def preview_alt(self) -> str:
         return self.translated("preview_alt")
 
 
@@ -190,11 +194,11 @@ class PhotoSession(models.Model):
         verbose_name_plural = _("photo sessions")
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.plan} · {self.user} · {self.get_state_display()}"
 
     @classmethod
-    def list_version(cls, user) -> tuple:
+    def list_version(cls, user: "User") -> tuple[Any, ...]:
         """How many sessions the customer has and when one last changed (states move by save()).
 
         Plain SQL, planned once per connection: the dashboard asks on every view, and building
@@ -231,7 +235,7 @@ class SessionTransition(models.Model):
         verbose_name_plural = _("state transitions")
         ordering = ["created_at", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_from_state_display() or '-'} → {self.get_to_state_display()}"
 
     @property
@@ -244,11 +248,11 @@ class SessionTransition(models.Model):
         return gettext(self.cause)
 
 
-def source_photo_path(instance, filename):
+def source_photo_path(instance: "SourcePhoto", filename: str) -> str:
     return f"sessions/{instance.photo_session.public_id}/originals/{uuid.uuid4().hex}.jpg"
 
 
-def source_thumb_path(instance, filename):
+def source_thumb_path(instance: "SourcePhoto", filename: str) -> str:
     return f"sessions/{instance.photo_session.public_id}/thumbs/{uuid.uuid4().hex}.webp"
 
 
@@ -282,7 +286,7 @@ class SourcePhoto(models.Model):
         verbose_name_plural = _("source photos")
         ordering = ["created_at", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"photo {self.pk} of session {self.photo_session_id}"
 
     @property
@@ -327,7 +331,7 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return _("order %(number)s · %(amount)s %(currency)s · %(status)s") % {
             "number": self.pk,
             "amount": self.amount,
@@ -336,7 +340,7 @@ class Order(models.Model):
         }
 
     @property
-    def refundable(self):
+    def refundable(self) -> int:
         return self.amount - self.amount_refunded if self.status == self.Status.PAID else 0
 
 
@@ -374,7 +378,7 @@ class Refund(models.Model):
         verbose_name_plural = _("refunds")
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"refund {self.pk} · {self.amount} · {self.status}"
 
 
@@ -392,5 +396,5 @@ class WebhookEvent(models.Model):
         verbose_name_plural = _("payment events")
         ordering = ["-received_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"

@@ -7,6 +7,7 @@ inferred traits (P23).
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -255,7 +256,7 @@ def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple:
     return box, sharpness, phash(np.asarray(grey)), faces.descriptor(face)
 
 
-def photo_process(data: bytes, *, known_hashes: list[str] = ()) -> ProcessedPhoto:
+def photo_process(data: bytes, *, known_hashes: Sequence[str] = ()) -> ProcessedPhoto:
     """Run the whole pipeline on one upload; raise PhotoRejected with a reason code."""
     image, kind = _open(data)
     _check_format(image, kind, data)

@@ -9,19 +9,35 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import timedelta
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from accounts.models import User
 from pictureus.mail import send_templated, site_url
 from pictureus.timezones import zone_for_user
 from privacy.services import audit_log
 
-from .models import Order, PhotoSession, Refund, SessionTransition, SourcePhoto, WebhookEvent
+from .models import (
+    Order,
+    PhotoSession,
+    Plan,
+    Refund,
+    SessionTransition,
+    SourcePhoto,
+    StylePack,
+    WebhookEvent,
+)
+
+if TYPE_CHECKING:
+    import stripe
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +84,7 @@ def can_transition(from_state: str, to_state: str) -> bool:
 
 @transaction.atomic
 def session_transition(
-    *, photo_session: PhotoSession, to_state: str, cause: str, actor=None
+    *, photo_session: PhotoSession, to_state: str, cause: str, actor: User | None = None
 ) -> PhotoSession:
     """Move a session to `to_state`, recording when, why and by whom; raise InvalidTransition."""
     locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
@@ -103,7 +119,9 @@ def session_transition(
 
 
 @transaction.atomic
-def session_create(*, user, plan, styles, currency: str, natural: bool = False) -> PhotoSession:
+def session_create(
+    *, user: User, plan: Plan, styles: Iterable[StylePack], currency: str, natural: bool = False
+) -> PhotoSession:
     """Create a draft session for a plan, its chosen styles and the price in `currency`;
     `natural`: portraits without retouching."""
     price = plan.prices.get(currency=currency)
@@ -120,14 +138,15 @@ def session_create(*, user, plan, styles, currency: str, natural: bool = False) 
 # --- Stripe ---------------------------------------------------------------------------------
 
 
-def stripe_client():
+def stripe_client() -> "stripe.StripeClient":
     """A Stripe client for the configured key; STRIPE_API_BASE points it at a local Stripe API."""
     import stripe
 
-    kwargs = {}
-    if settings.STRIPE_API_BASE:
-        kwargs["base_addresses"] = {"api": settings.STRIPE_API_BASE}
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, max_network_retries=2, **kwargs)
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        max_network_retries=2,
+        base_addresses={"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None,
+    )
 
 
 def payment_backend() -> str:
@@ -139,7 +158,7 @@ def payment_backend() -> str:
 
 
 def order_checkout_start(
-    *, photo_session: PhotoSession, success_url: str, cancel_url: str, actor=None
+    *, photo_session: PhotoSession, success_url: str, cancel_url: str, actor: User | None = None
 ) -> Order:
     """Open (or reuse) the one payment attempt for a session and return it with its checkout URL.
 
@@ -359,7 +378,12 @@ def local_payment_complete(*, order: Order) -> str:
 
 
 def order_refund(
-    *, order: Order, amount: int | None, reason: str, actor=None, automatic: bool = False
+    *,
+    order: Order,
+    amount: int | None,
+    reason: str,
+    actor: User | None = None,
+    automatic: bool = False,
 ) -> Refund:
     """Refund `amount` (all that is left when None) of one paid order and record the answer."""
     with transaction.atomic():
@@ -405,7 +429,11 @@ def order_refund(
 
 
 def session_refund(
-    *, photo_session: PhotoSession, amount: int | None = None, reason: str, actor=None
+    *,
+    photo_session: PhotoSession,
+    amount: int | None = None,
+    reason: str,
+    actor: User | None = None,
 ) -> Refund | None:
     """Refund a session's payment: in full when `amount` is None, which also ends the session
     in `refunded`. A full refund asked again refunds nothing more (automatic refunds rely on it).
@@ -443,7 +471,7 @@ REFUND_RETRY_AFTER = timedelta(minutes=10)
 REFUND_ATTEMPTS = 5
 
 
-def refunds_failed_retry(*, now=None) -> dict:
+def refunds_failed_retry(*, now: datetime | None = None) -> dict[str, list[int]]:
     """Try again the automatic refunds of failed sessions that did not go through.
 
     A failed session's customer was told their payment is refunded in full; a refund that
@@ -458,13 +486,14 @@ def refunds_failed_retry(*, now=None) -> dict:
         orders__refunds__automatic=True,
         orders__refunds__status=Refund.Status.FAILED,
     ).distinct()
-    result = {"retried": [], "refunded": []}
+    result: dict[str, list[int]] = {"retried": [], "refunded": []}
     for photo_session in owed:
         order = photo_session.orders.filter(status=Order.Status.PAID).order_by("paid_at", "id")[0]
         attempts = order.refunds.filter(automatic=True).order_by("-created_at", "-id")
         last = attempts.first()
         if (
             order.refundable == 0
+            or last is None
             or last.status != Refund.Status.FAILED
             or attempts.count() >= REFUND_ATTEMPTS
             or last.created_at > now - REFUND_RETRY_AFTER
@@ -526,7 +555,9 @@ ERASURE_CAUSES = {
 }
 
 
-def session_after_erase(*, photo_session: PhotoSession, categories, reason: str) -> None:
+def session_after_erase(
+    *, photo_session: PhotoSession, categories: Collection[str], reason: str
+) -> None:
     """Move a session on once the privacy app erased its data (registered with the registry).
 
     Its photos gone, a delivered session is `originals_deleted`; its gallery gone, `expired`.
@@ -557,7 +588,7 @@ def session_consent_give(
     model_improvement: bool,
     marketing_likeness: bool,
     only_me: bool = False,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> PhotoSession:
     """Record each choice of the consent gate as its own ledger row (P02, P06) and open uploads.
 
@@ -721,7 +752,7 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
     return photo
 
 
-def session_queue(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
+def session_queue(*, photo_session: PhotoSession, actor: User | None = None) -> PhotoSession:
     """Queue a session with enough accepted photos and a current face-photo consent.
 
     Generation starts the training (`generation.services.session_submit` calls this).

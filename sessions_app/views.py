@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -174,11 +175,11 @@ def local_pay(request, public_id):
     )
 
 
-def _fits(value, field: str) -> bool:
+def _fits(value: object, field: str) -> bool:
     """A non-empty string that fits the webhook event's field."""
-    return (
-        isinstance(value, str) and 0 < len(value) <= WebhookEvent._meta.get_field(field).max_length
-    )
+    model_field = WebhookEvent._meta.get_field(field)
+    limit = model_field.max_length if isinstance(model_field, models.CharField) else None
+    return isinstance(value, str) and limit is not None and 0 < len(value) <= limit
 
 
 @csrf_exempt

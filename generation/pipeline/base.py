@@ -7,8 +7,10 @@
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from django.conf import settings
@@ -16,6 +18,9 @@ from django.conf import settings
 from generation.modelcheck import BaseModelError, inspect_base_model
 
 from . import tiny
+
+if TYPE_CHECKING:
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +87,7 @@ def device_and_dtype() -> tuple[torch.device, torch.dtype]:
 @dataclass
 class BaseModel:
     family: str  # "tiny", "sd" or "sdxl"
-    pipe: object  # StableDiffusionPipeline or StableDiffusionXLPipeline
+    pipe: "StableDiffusionPipeline | StableDiffusionXLPipeline"
     device: torch.device
     dtype: torch.dtype
     source: str
@@ -91,7 +96,7 @@ class BaseModel:
     # The weights a fused LoRA changes, as loaded (resident.pristine_weights).
     pristine: dict = field(default_factory=dict, repr=False)
     # The UNet compiled for generation (PICTUREUS_TORCH_COMPILE), made at its first use.
-    compiled_unet: object = field(default=None, repr=False)
+    compiled_unet: Callable[..., Any] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, value: str | None = None, *, device=None, dtype=None) -> "BaseModel":

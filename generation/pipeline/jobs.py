@@ -12,7 +12,7 @@ from django import db
 from django.conf import settings
 
 from generation.likeness import portrait_likeness, session_references
-from generation.models import GenerationJob, TrainingArtifact
+from generation.models import GenerationJob, Portrait, TrainingArtifact
 from generation.services.checks import JobCancelled, job_check_may_continue
 from generation.services.jobs import job_progress, job_resumed, training_finish
 from generation.services.plans import training_settings
@@ -184,9 +184,9 @@ def generate(job: GenerationJob) -> None:
     generation_finish(job_id=job.pk)
 
 
-def batches(portraits: list, size: int) -> list[list]:
+def batches(portraits: list[Portrait], size: int) -> list[list[Portrait]]:
     """Portraits in batches of at most `size` that share a style and a prompt, in order."""
-    result = []
+    result: list[list[Portrait]] = []
     for portrait in portraits:
         last = result[-1] if result else None
         if (

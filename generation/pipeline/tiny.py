@@ -110,7 +110,7 @@ def tokenizer_vocab_and_merges() -> tuple[dict[str, int], list[tuple[str, str]]]
                 if left not in tokens:
                     tokens.append(left)
     tokens += ["<|startoftext|>", "<|endoftext|>"]
-    vocab = {}
+    vocab: dict[str, int] = {}
     for token in tokens:
         vocab.setdefault(token, len(vocab))
     return vocab, merges

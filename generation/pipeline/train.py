@@ -253,7 +253,7 @@ class CheckpointWriter:
     """Serialises and stores checkpoints on a thread of its own while training goes on; one
     at a time (a new one waits only for the previous one to be stored)."""
 
-    def __init__(self, store: Callable[[bytes, int], None]):
+    def __init__(self, store: Callable[[bytes, int], object]):
         self.store = store
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -309,8 +309,8 @@ def train_lora(
     key: str = "",
     cache_bytes: bytes | None = None,
     checkpoint: bytes | None = None,
-    on_cache: Callable[[bytes], None] | None = None,
-    on_checkpoint: Callable[[bytes, int], None] | None = None,
+    on_cache: Callable[[bytes], object] | None = None,
+    on_checkpoint: Callable[[bytes, int], object] | None = None,
     on_resume: Callable[[int], None] | None = None,
     on_progress: Callable[[int, int, float | None], None] | None = None,
 ) -> dict:

@@ -16,7 +16,7 @@ ARTIFACTS_CATEGORY = RetentionPolicy.Category.TRAINING_ARTIFACTS
 
 
 # What a deletion receipt calls each kind of training file (one retention category covers all).
-RECEIPT_CATEGORIES = {
+RECEIPT_CATEGORIES: dict[str, str] = {
     TrainingArtifact.Kind.LATENTS: "training_cache",
     TrainingArtifact.Kind.CHECKPOINT: "training_checkpoint",
     TrainingArtifact.Kind.LORA: ARTIFACTS_CATEGORY,

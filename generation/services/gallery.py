@@ -1,10 +1,16 @@
 """The delivered gallery: its portraits, the version its page is cached on, favourites, the
 streamed zip, and the styles that fell short of the plan."""
 
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.db.models.fields.files import FieldFile
 from zipstream import ZIP_STORED, ZipStream
 
+from accounts.models import User
 from generation.models import GenerationJob, Portrait
 from pictureus.db import prepared_cursor
 from sessions_app.models import PhotoSession
@@ -12,7 +18,7 @@ from sessions_app.models import PhotoSession
 State = PhotoSession.State
 
 
-def gallery_portraits(*, photo_session: PhotoSession):
+def gallery_portraits(*, photo_session: PhotoSession) -> QuerySet[Portrait]:
     """The delivered portraits: finished jobs only, never a regeneration still in progress."""
     return (
         Portrait.objects.filter(
@@ -25,7 +31,7 @@ def gallery_portraits(*, photo_session: PhotoSession):
     )
 
 
-def gallery_version(*, user, public_id) -> tuple | None:
+def gallery_version(*, user: User, public_id: uuid.UUID | str) -> tuple[Any, ...] | None:
     """What the gallery shows changes only with these: the session's last save, its jobs (how
     many, how many still working, the last to finish) and its portraits (how many, the last
     change, favourites included). None while a job is queued or running (progress moves by the
@@ -66,7 +72,7 @@ def portrait_favourite_set(*, portrait: Portrait, favourite: bool) -> Portrait:
     return portrait
 
 
-def gallery_zip(*, portraits, chunk_size: int = 256 * 1024) -> ZipStream:
+def gallery_zip(*, portraits: Iterable[Portrait], chunk_size: int = 256 * 1024) -> ZipStream:
     """A zip of the portraits' full-size files (zipstream-ng), streamed piece by piece and
     never whole in memory. PNGs are already compressed, so entries are stored, and the zip's
     length is known before it is sent (`len()`), so browsers show the download's progress.
@@ -82,16 +88,16 @@ def gallery_zip(*, portraits, chunk_size: int = 256 * 1024) -> ZipStream:
     return archive
 
 
-def _file_chunks(fieldfile, chunk_size: int):
+def _file_chunks(fieldfile: FieldFile, chunk_size: int) -> Iterator[bytes]:
     """The file's bytes, opened only when the zip reaches it."""
     with fieldfile.open("rb") as src:
         yield from iter(lambda: src.read(chunk_size), b"")
 
 
-def gallery_shortfall(*, photo_session: PhotoSession) -> dict:
+def gallery_shortfall(*, photo_session: PhotoSession) -> dict[int, tuple[int, ...]]:
     """For each style of the gallery that fell short: (delivered, promised), from the job that
     made its portraits."""
-    shortfall = {}
+    shortfall: dict[int, tuple[int, ...]] = {}
     jobs = photo_session.generation_jobs.filter(
         state=GenerationJob.State.SUCCEEDED,
         kind__in=[GenerationJob.Kind.GENERATION, GenerationJob.Kind.REGENERATION],
@@ -99,7 +105,11 @@ def gallery_shortfall(*, photo_session: PhotoSession) -> dict:
     for job in jobs:
         for style_id, numbers in job.shortfall.items():
             shortfall[int(style_id)] = tuple(numbers)
-        if job.kind == GenerationJob.Kind.REGENERATION and str(job.style_id) not in job.shortfall:
+        if (
+            job.kind == GenerationJob.Kind.REGENERATION
+            and job.style_id is not None
+            and str(job.style_id) not in job.shortfall
+        ):
             # A later regeneration of the style that delivered in full clears it.
             shortfall.pop(job.style_id, None)
     return shortfall

@@ -4,12 +4,14 @@ retried after an outside error, failed and refunded; training finished; a style 
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from accounts.models import User
 from generation.models import GenerationJob, Portrait, TrainingArtifact
 from privacy import services as privacy_services
 from sessions_app import services as sessions_services
@@ -26,7 +28,7 @@ State = PhotoSession.State
 
 # Why a job moved its session, kept in English in the session's history with the job's number
 # ("job failed #12") and shown in the reader's language in the back office.
-JOB_STARTED = {
+JOB_STARTED: dict[str, str] = {
     GenerationJob.Kind.TRAINING: gettext_noop("training started"),
     GenerationJob.Kind.GENERATION: gettext_noop("generation started"),
 }
@@ -47,7 +49,7 @@ class RegenerationRefused(ValueError):
 
 
 @transaction.atomic
-def session_submit(*, photo_session: PhotoSession, actor=None) -> PhotoSession:
+def session_submit(*, photo_session: PhotoSession, actor: User | None = None) -> PhotoSession:
     """The customer sends a session with enough photos: it is queued and its training starts,
     both or neither."""
     queued = sessions_services.session_queue(photo_session=photo_session, actor=actor)
@@ -108,7 +110,7 @@ def session_jobs_cancel(*, photo_session: PhotoSession, reason: str) -> int:
         if job.celery_task_id:
             task_id = job.celery_task_id
             # Revoking only drops a message still waiting in the queue; the flag does the rest.
-            transaction.on_commit(lambda task_id=task_id: _revoke(task_id))
+            transaction.on_commit(partial(_revoke, task_id))
     # With its jobs stopped the session cannot go on; it waits for the customer again.
     _session_back_to_photos(photo_session, reason=reason)
     if jobs:
@@ -176,11 +178,12 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
         logger.warning("job %s is running on %s: this copy does nothing", job.pk, job.worker)
         return None
     photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
-    expected = {
+    expected_states: dict[str, tuple[str, ...]] = {
         GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
         GenerationJob.Kind.GENERATION: (State.TRAINING, State.GENERATING),
         GenerationJob.Kind.REGENERATION: (State.DELIVERED,),
-    }[job.kind]
+    }
+    expected = expected_states[job.kind]
     if photo_session.state not in expected:
         logger.warning(
             "job %s: session %s is %s, not %s; the job does nothing",
@@ -199,7 +202,7 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
         # Refuse before reading a single photo (P02, P16).
         _job_stop_for_privacy(job=job, photo_session=photo_session, problem=problem)
         return None
-    session_states = {
+    session_states: dict[str, str] = {
         GenerationJob.Kind.TRAINING: State.TRAINING,
         GenerationJob.Kind.GENERATION: State.GENERATING,
     }
@@ -220,7 +223,9 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
     return job
 
 
-def job_progress(*, job: GenerationJob, done: int, total: int, seconds_per_unit=None) -> None:
+def job_progress(
+    *, job: GenerationJob, done: int, total: int, seconds_per_unit: float | None = None
+) -> None:
     """Record progress; raise JobCancelled when the job must stop (checked between steps)."""
     values = {"progress_done": done, "progress_total": total, "heartbeat_at": timezone.now()}
     if seconds_per_unit is not None:
@@ -253,19 +258,19 @@ def job_cancelled(*, job_id: int, reason: str) -> None:
         _session_back_to_photos(photo_session, reason=problem)
 
 
-def _job_stop_for_privacy(*, job, photo_session, problem):
+def _job_stop_for_privacy(*, job: GenerationJob, photo_session: PhotoSession, problem: str) -> None:
     job_finish(job=job, state=GenerationJob.State.CANCELLED, error=problem)
     _session_back_to_photos(photo_session, reason=problem)
 
 
-def _session_back_to_photos(photo_session, *, reason):
+def _session_back_to_photos(photo_session: PhotoSession, *, reason: str) -> None:
     """Without consent the session waits for the customer again instead of sitting in a queue."""
     photo_session.refresh_from_db(fields=["state"])
     if photo_session.state in (State.QUEUED, State.TRAINING, State.GENERATING):
         session_move(photo_session, State.COLLECTING_PHOTOS, cause=reason[:200])
 
 
-def job_finish(*, job, state, error=""):
+def job_finish(*, job: GenerationJob, state: str, error: str = "") -> None:
     job.state = state
     job.finished_at = timezone.now()
     if error:
@@ -273,7 +278,9 @@ def job_finish(*, job, state, error=""):
     job.save(update_fields=["state", "finished_at", "error"])
 
 
-def session_move(photo_session, to_state, *, cause, actor=None):
+def session_move(
+    photo_session: PhotoSession, to_state: str, *, cause: str, actor: User | None = None
+) -> PhotoSession:
     return sessions_services.session_transition(
         photo_session=photo_session, to_state=to_state, cause=cause, actor=actor
     )
@@ -295,7 +302,7 @@ def job_requeue_after_error(*, job_id: int, error: str, retry_in: float = 0) -> 
 
 
 @transaction.atomic
-def job_fail_and_refund(*, job_id: int, error: str, actor=None) -> GenerationJob:
+def job_fail_and_refund(*, job_id: int, error: str, actor: User | None = None) -> GenerationJob:
     """After the last retry (or by an operator): the job and session fail, refund once, email.
 
     Idempotent: a session already failed or refunded is not refunded or emailed again.
@@ -327,7 +334,7 @@ def job_fail_and_refund(*, job_id: int, error: str, actor=None) -> GenerationJob
 
 
 @transaction.atomic
-def job_retry(*, job_id: int, actor=None) -> GenerationJob:
+def job_retry(*, job_id: int, actor: User | None = None) -> GenerationJob:
     """Operator action: run a stopped or stuck job again (it resumes from its checkpoint)."""
     job = GenerationJob.objects.select_for_update().get(pk=job_id)
     job.state = GenerationJob.State.QUEUED
@@ -384,7 +391,9 @@ def style_can_regenerate(*, photo_session: PhotoSession, style: StylePack) -> bo
 
 
 @transaction.atomic
-def style_regenerate(*, photo_session: PhotoSession, style: StylePack, actor=None):
+def style_regenerate(
+    *, photo_session: PhotoSession, style: StylePack, actor: User | None = None
+) -> GenerationJob:
     """Make one style again with new seeds, once per style; the old images stay until then."""
     photo_session = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
     if not style_can_regenerate(photo_session=photo_session, style=style):

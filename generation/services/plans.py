@@ -1,11 +1,17 @@
 """What a plan asks of training and generation, with the base model family's defaults where the
 plan says 0."""
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from generation.modelcheck import base_model_family
+
+if TYPE_CHECKING:
+    from sessions_app.models import Plan
 
 # Sensible defaults where the plan says 0, by model family.
 # Gradient checkpointing is decided by the trainer from the GPU's memory unless the plan says.
@@ -21,7 +27,7 @@ def model_family() -> str:
     return base_model_family()
 
 
-def training_settings(plan) -> dict:
+def training_settings(plan: Plan) -> dict[str, Any]:
     """The plan's training settings with the family defaults where the plan says 0."""
     defaults = DEFAULTS[model_family()]
     return {
@@ -34,7 +40,7 @@ def training_settings(plan) -> dict:
     }
 
 
-def training_steps_for(plan) -> int:
+def training_steps_for(plan: Plan) -> int:
     return training_settings(plan)["steps"]
 
 
@@ -49,7 +55,7 @@ def likeness_checked() -> bool:
     return bool(settings.PICTUREUS_BASE_MODEL)
 
 
-def candidates_per_style(plan) -> int:
+def candidates_per_style(plan: Plan) -> int:
     """How many candidates a style starts with: the plan's oversampling of its portraits."""
     if not likeness_checked():
         return plan.images_per_style

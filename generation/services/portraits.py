@@ -25,6 +25,7 @@ GENERATION_DONE = gettext_noop("generation done")
 
 def generation_styles(*, job: GenerationJob) -> list[StylePack]:
     if job.kind == GenerationJob.Kind.REGENERATION:
+        assert job.style is not None, "a regeneration names its style"
         return [job.style]
     return list(job.photo_session.styles.order_by("order", "id"))
 
@@ -40,7 +41,7 @@ NATURAL_NEGATIVE = (
 )
 
 
-def style_prompts(*, photo_session: PhotoSession, style) -> tuple[str, str]:
+def style_prompts(*, photo_session: PhotoSession, style: StylePack) -> tuple[str, str]:
     """The prompt and the negative prompt for one style of a session."""
     prompt = style.prompt_template.format(
         token=photo_session.subject_token, class_word=photo_session.class_word
@@ -52,7 +53,7 @@ def style_prompts(*, photo_session: PhotoSession, style) -> tuple[str, str]:
     return prompt, negative
 
 
-def candidate_add(*, job: GenerationJob, style) -> Portrait:
+def candidate_add(*, job: GenerationJob, style: StylePack) -> Portrait:
     """One more candidate for a style whose candidates fell short, with a new seed."""
     taken = job.portraits.filter(style=style).aggregate(last=Max("index"))["last"]
     prompt, _negative = style_prompts(photo_session=job.photo_session, style=style)
@@ -66,7 +67,7 @@ def candidate_add(*, job: GenerationJob, style) -> Portrait:
     )
 
 
-def candidates_short(*, job: GenerationJob) -> list:
+def candidates_short(*, job: GenerationJob) -> list[StylePack]:
     """The styles that need another candidate: fewer pass than the plan promises and the
     extra budget (as many again as the plan promises) is not spent."""
     if not likeness_checked():
@@ -82,14 +83,14 @@ def candidates_short(*, job: GenerationJob) -> list:
     return short
 
 
-def portraits_choose(*, job: GenerationJob) -> dict:
+def portraits_choose(*, job: GenerationJob) -> dict[str, list[int]]:
     """Keep the best candidates of each style by likeness, as many as the plan promises;
     every other candidate is deleted undelivered, and one with no face, several faces or a
     score under the threshold is never delivered. Returns the styles that fell short."""
     if not likeness_checked():
         return {}
     promised = job.photo_session.plan.images_per_style
-    shortfall = {}
+    shortfall: dict[str, list[int]] = {}
     for style in generation_styles(job=job):
         candidates = sorted(
             job.portraits.filter(style=style).exclude(image=""),
@@ -135,7 +136,12 @@ def portraits_plan(*, job: GenerationJob) -> list[Portrait]:
 
 
 def portrait_store(
-    *, portrait: Portrait, png: bytes, preview_webp: bytes, size, likeness: float | None = None
+    *,
+    portrait: Portrait,
+    png: bytes,
+    preview_webp: bytes,
+    size: tuple[int, int],
+    likeness: float | None = None,
 ) -> Portrait:
     portrait.image.save(f"{portrait.pk}.png", ContentFile(png), save=False)
     portrait.preview.save(f"{portrait.pk}.webp", ContentFile(preview_webp), save=False)

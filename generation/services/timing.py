@@ -3,7 +3,10 @@ of recent jobs."""
 
 import heapq
 import statistics
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple, cast
+
+from django.db.models import QuerySet
 
 from generation.models import GenerationJob
 from sessions_app.models import PhotoSession
@@ -39,7 +42,9 @@ def job_timing(kind: str) -> JobTiming | None:
     """The median timing of the recent succeeded jobs of `kind` (a regeneration counts as a
     generation: both make images); None until one has finished."""
     images = (GenerationJob.Kind.GENERATION, GenerationJob.Kind.REGENERATION)
-    rows = (
+    # The filter leaves out nulls, which the columns' types cannot say.
+    rows = cast(
+        "QuerySet[GenerationJob, tuple[float, int, datetime, datetime]]",
         GenerationJob.objects.filter(
             kind__in=images if kind in images else [kind],
             state=GenerationJob.State.SUCCEEDED,
@@ -51,7 +56,7 @@ def job_timing(kind: str) -> JobTiming | None:
         .order_by("-finished_at", "-id")
         .values_list("seconds_per_unit", "progress_total", "started_at", "finished_at")[
             :RECENT_JOBS
-        ]
+        ],
     )
     if not rows:
         return None
@@ -64,10 +69,10 @@ def job_timing(kind: str) -> JobTiming | None:
     )
 
 
-class _Timings(dict):
+class _Timings(dict[str, JobTiming | None]):
     """job_timing by kind, each looked up once per progress answer."""
 
-    def __missing__(self, kind):
+    def __missing__(self, kind: str) -> JobTiming | None:
         self[kind] = job_timing(kind)
         return self[kind]
 
@@ -75,8 +80,10 @@ class _Timings(dict):
 def _job_seconds_left(job: GenerationJob, timings: _Timings) -> tuple[float | None, bool]:
     """Seconds until `job` is done once a machine runs it, and whether that was measured on
     this very job (its own speed) rather than taken from recent jobs."""
-    if job.state == GenerationJob.State.RUNNING and job.eta_seconds() is not None:
-        return float(job.eta_seconds()), True
+    if job.state == GenerationJob.State.RUNNING:
+        eta = job.eta_seconds()
+        if eta is not None:
+            return float(eta), True
     timing = timings[job.kind]
     if timing is None:
         return None, False
@@ -121,7 +128,7 @@ def latest_jobs_in_progress(*, user_id: int) -> dict[int, GenerationJob]:
     jobs = GenerationJob.objects.filter(
         photo_session__user_id=user_id, photo_session__state__in=IN_PROGRESS
     ).order_by("photo_session_id", "-created_at", "-id")
-    latest = {}
+    latest: dict[int, GenerationJob] = {}
     for job in jobs:
         latest.setdefault(job.photo_session_id, job)
     return latest
@@ -142,7 +149,7 @@ def session_phase(*, photo_session: PhotoSession, job: GenerationJob | None) -> 
     return photo_session.state
 
 
-def session_progress(*, photo_session: PhotoSession) -> dict:
+def session_progress(*, photo_session: PhotoSession) -> dict[str, Any]:
     """What the progress panel and its JSON endpoint show: phase, step, queue place, ETA.
 
     Times are seconds: `start_seconds` until a machine takes a waiting job, `job_seconds` for
@@ -152,7 +159,7 @@ def session_progress(*, photo_session: PhotoSession) -> dict:
     """
     job = session_latest_job(photo_session=photo_session)
     phase = session_phase(photo_session=photo_session, job=job)
-    data = {
+    data: dict[str, Any] = {
         "state": photo_session.state,
         "phase": phase,
         "job_state": job.state if job else None,
@@ -176,7 +183,8 @@ def session_progress(*, photo_session: PhotoSession) -> dict:
     if data["finished"]:
         return data
     timings = _Timings()
-    start, start_measured = 0.0, True
+    start: float | None = 0.0
+    start_measured = True
     if job.state == GenerationJob.State.QUEUED:
         start, start_measured = _queue_wait(job, timings)
         data["start_seconds"] = None if start is None else round(start)
@@ -184,14 +192,14 @@ def session_progress(*, photo_session: PhotoSession) -> dict:
     work, measured = _job_seconds_left(job, timings)
     data["job_seconds"] = None if work is None else round(work)
     data["job_measured"] = measured
-    later = 0.0
+    later: float | None = 0.0
     if job.kind == GenerationJob.Kind.TRAINING:
         # The portraits come after the training: every candidate the plan makes, at recent
         # jobs' pace.
         images = photo_session.styles.count() * candidates_per_style(photo_session.plan)
         generation = timings[GenerationJob.Kind.GENERATION]
         later = None if generation is None else generation.seconds(images)
-    if None not in (start, work, later):
+    if start is not None and work is not None and later is not None:
         data["eta_seconds"] = round(start + work + later)
         data["eta_measured"] = start_measured and measured and not later
     return data

@@ -2,7 +2,7 @@
 or failed."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
@@ -21,7 +21,7 @@ State = PhotoSession.State
 LOST_AFTER = timedelta(minutes=15)
 
 
-def jobs_lost_in_queue(*, sent_before, busy_since) -> list[int]:
+def jobs_lost_in_queue(*, sent_before: datetime, busy_since: datetime) -> list[int]:
     """Queued jobs whose task message, sent before `sent_before`, is gone (a flushed broker).
 
     The broker hands messages to the GPU workers in the order they were sent. So a job lost its
@@ -44,7 +44,7 @@ def jobs_lost_in_queue(*, sent_before, busy_since) -> list[int]:
 
 
 @transaction.atomic
-def job_resend(*, job_id: int, sent_before) -> bool:
+def job_resend(*, job_id: int, sent_before: datetime) -> bool:
     """Send a queued job's task again; False when a worker took it (or it was sent) meanwhile.
 
     Should the old message turn up after all, job_begin lets only one of the two run the job.
@@ -61,7 +61,7 @@ def job_resend(*, job_id: int, sent_before) -> bool:
 
 
 @transaction.atomic
-def job_stale_handle(*, job_id: int, silent_since) -> str:
+def job_stale_handle(*, job_id: int, silent_since: datetime) -> str:
     """Requeue a running job silent since `silent_since`, or fail it at the limit; "" when it
     reported progress or finished meanwhile (it is alive: requeueing would stop it)."""
     job = (
@@ -80,7 +80,7 @@ def job_stale_handle(*, job_id: int, silent_since) -> str:
 
 def jobs_stale_check(
     *, stale_after: timedelta | None = None, lost_after: timedelta | None = None
-) -> dict:
+) -> dict[str, list[int]]:
     """Requeue running jobs that stopped reporting (a lost worker), or fail them at the limit;
     send queued jobs whose task message was lost (a flushed broker) again."""
     now = timezone.now()
@@ -89,7 +89,7 @@ def jobs_stale_check(
     # Before the stale ones are requeued: those are sent now, not lost.
     lost = jobs_lost_in_queue(sent_before=sent_before, busy_since=silent_since)
     resent = [pk for pk in lost if job_resend(job_id=pk, sent_before=sent_before)]
-    outcomes = {"requeued": [], "failed": []}
+    outcomes: dict[str, list[int]] = {"requeued": [], "failed": []}
     stale = GenerationJob.objects.filter(
         state=GenerationJob.State.RUNNING, heartbeat_at__lte=silent_since
     )

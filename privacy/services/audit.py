@@ -1,11 +1,20 @@
 """The audit trail: who did what to whose data (P10, P24). Core: imports no other app."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeGuard
+
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.http import HttpRequest
 
 from ..models import AuditEvent, hash_ip
 
+if TYPE_CHECKING:
+    from accounts.models import User
 
-def subject_ref_for(user) -> str:
+
+def subject_ref_for(user: User | None) -> str:
     """A stable pseudonymous reference for a user, kept in logs after erasure."""
     return f"user:{user.pk}" if user is not None and user.pk else ""
 
@@ -13,10 +22,10 @@ def subject_ref_for(user) -> str:
 def audit_log(
     *,
     action: str,
-    actor=None,
-    subject=None,
+    actor: User | AnonymousUser | None = None,
+    subject: User | None = None,
     obj: models.Model | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit event (no photo content, ever)."""
     return AuditEvent.objects.create(
@@ -30,7 +39,13 @@ def audit_log(
     )
 
 
-def audit_photo_view(*, actor, photo: models.Model, request=None, field: str = "image") -> None:
+def audit_photo_view(
+    *,
+    actor: User | AnonymousUser | None,
+    photo: models.Model,
+    request: HttpRequest | None = None,
+    field: str = "image",
+) -> None:
     """Record that a staff member looked at a customer's photo or portrait (P24).
 
     Call it from every staff-facing view that shows or streams a customer's image.
@@ -46,11 +61,16 @@ def audit_photo_view(*, actor, photo: models.Model, request=None, field: str = "
     )
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest | None) -> str:
     if request is None:
         return ""
     return request.META.get("REMOTE_ADDR", "")
 
 
-def real_user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
+def signed_in(user: User | AnonymousUser | None) -> TypeGuard[User]:
+    """Whether `user` is an account someone is signed in to (not None, not anonymous)."""
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def real_user(user: User | AnonymousUser | None) -> User | None:
+    return user if signed_in(user) else None

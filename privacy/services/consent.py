@@ -3,14 +3,31 @@
 Core: imports no other app. Withdrawal acts on the data, so it is a workflow (`erasure`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from pictureus.timezones import service_today
 
 from .. import registry
-from ..models import ConsentRecord, PolicyVersion, ProcessingRestriction, hash_ip
+from ..models import (
+    ConsentRecord,
+    DataSubjectRequest,
+    PolicyVersion,
+    ProcessingRestriction,
+    hash_ip,
+)
 from .audit import audit_log, client_ip, real_user
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from sessions_app.models import PhotoSession
 
 # Purposes that a standing restriction, objection or limit-use request blocks (P16).
 RESTRICTABLE_PURPOSES = {
@@ -22,12 +39,12 @@ RESTRICTABLE_PURPOSES = {
 
 def consent_record(
     *,
-    user,
+    user: User | AnonymousUser | None,
     purpose: str,
     granted: bool,
     method: str,
-    request=None,
-    photo_session=None,
+    request: HttpRequest | None = None,
+    photo_session: PhotoSession | None = None,
     browser_id: str = "",
 ) -> ConsentRecord:
     """Append one grant or withdrawal to the consent ledger under the current policy version.
@@ -55,13 +72,19 @@ def consent_record(
     return record
 
 
-def _consent_ended(*, user, purposes) -> None:
+def _consent_ended(*, user: User, purposes: Iterable[str]) -> None:
     for purpose in purposes:
         for stop in registry.consent_ended_handlers(purpose):
             stop(user=user)
 
 
-def consent_latest(*, user=None, purpose: str, photo_session=None, browser_id: str = ""):
+def consent_latest(
+    *,
+    user: User | None = None,
+    purpose: str,
+    photo_session: PhotoSession | None = None,
+    browser_id: str = "",
+) -> ConsentRecord | None:
     """The latest ledger row for a subject and purpose (None when there is none)."""
     qs = ConsentRecord.objects.filter(purpose=purpose)
     if user is not None:
@@ -91,7 +114,9 @@ def _material_change_since(version: PolicyVersion | None) -> bool:
     ).exists()
 
 
-def consent_is_current(*, user, purpose: str, photo_session=None) -> bool:
+def consent_is_current(
+    *, user: User | AnonymousUser | None, purpose: str, photo_session: PhotoSession | None = None
+) -> bool:
     """Whether processing for `purpose` may go on now.
 
     True when the latest ledger row is a grant and no material policy version took effect after
@@ -108,7 +133,7 @@ def consent_is_current(*, user, purpose: str, photo_session=None) -> bool:
     return not (purpose in RESTRICTABLE_PURPOSES and processing_restricted(user=user))
 
 
-def consent_needs_renewal(*, user) -> bool:
+def consent_needs_renewal(*, user: User) -> bool:
     """Whether the customer granted something under a version a material change superseded."""
     for purpose in RESTRICTABLE_PURPOSES:
         latest = consent_latest(user=user, purpose=purpose)
@@ -117,7 +142,7 @@ def consent_needs_renewal(*, user) -> bool:
     return False
 
 
-def processing_restricted(*, user) -> bool:
+def processing_restricted(*, user: User | AnonymousUser | None) -> bool:
     """Whether a restriction, objection or limit-use request stands for the customer (P16)."""
     user = real_user(user)
     if user is None:
@@ -125,7 +150,13 @@ def processing_restricted(*, user) -> bool:
     return ProcessingRestriction.objects.filter(user=user, lifted_at__isnull=True).exists()
 
 
-def restriction_place(*, user, kind: str, request_obj=None, actor=None) -> ProcessingRestriction:
+def restriction_place(
+    *,
+    user: User,
+    kind: str,
+    request_obj: DataSubjectRequest | None = None,
+    actor: User | None = None,
+) -> ProcessingRestriction:
     """Start a restriction; training, generation and optional uses stop while it stands."""
     with transaction.atomic():
         restriction = ProcessingRestriction.objects.create(
@@ -136,7 +167,7 @@ def restriction_place(*, user, kind: str, request_obj=None, actor=None) -> Proce
     return restriction
 
 
-def restriction_lift(*, restriction: ProcessingRestriction, actor=None) -> None:
+def restriction_lift(*, restriction: ProcessingRestriction, actor: User | None = None) -> None:
     """Lift a restriction (the customer's or the officer's decision)."""
     with transaction.atomic():
         ProcessingRestriction.objects.filter(pk=restriction.pk, lifted_at__isnull=True).update(
@@ -147,11 +178,12 @@ def restriction_lift(*, restriction: ProcessingRestriction, actor=None) -> None:
         )
 
 
-def gpc_record(*, request, browser_id: str) -> None:
+def gpc_record(*, request: HttpRequest, browser_id: str) -> None:
     """Record a sale/sharing opt-out for the browser and the signed-in account (P15)."""
     user = real_user(getattr(request, "user", None))
     purpose = ConsentRecord.Purpose.SALE_SHARING
-    subjects = [{"browser_id": browser_id}] + ([{"user": user}] if user is not None else [])
+    subjects: list[dict[str, Any]] = [{"browser_id": browser_id}]
+    subjects += [{"user": user}] if user is not None else []
     for subject in subjects:
         latest = consent_latest(purpose=purpose, **subject)
         if latest is None or latest.granted:
@@ -165,7 +197,9 @@ def gpc_record(*, request, browser_id: str) -> None:
             )
 
 
-def cookie_choice_record(*, request, browser_id: str, accepted: bool, method: str) -> ConsentRecord:
+def cookie_choice_record(
+    *, request: HttpRequest, browser_id: str, accepted: bool, method: str
+) -> ConsentRecord:
     """Record a choice about optional cookies for the browser and the signed-in account (P21)."""
     return consent_record(
         user=getattr(request, "user", None),
@@ -177,7 +211,9 @@ def cookie_choice_record(*, request, browser_id: str, accepted: bool, method: st
     )
 
 
-def cookie_choice_latest(*, browser_id: str, user=None) -> ConsentRecord | None:
+def cookie_choice_latest(
+    *, browser_id: str, user: User | AnonymousUser | None = None
+) -> ConsentRecord | None:
     """The latest optional-cookie choice made in this browser, by a visitor or by `user`.
 
     Never another account's row: a shared browser keeps each account's choices apart.

@@ -7,7 +7,8 @@ the country, substitute holidays included), never from a list kept here.
 
 import calendar
 import datetime
-from collections.abc import Container
+from collections.abc import Callable, Container
+from typing import TypedDict
 
 import holidays
 
@@ -114,7 +115,9 @@ def _ccpa(received: datetime.date, region: str) -> tuple[datetime.date, datetime
     return received + datetime.timedelta(days=45), received + datetime.timedelta(days=90)
 
 
-LAW_RULES = {
+# (received, region) -> (first deadline, extended deadline or None)
+LawRule = Callable[[datetime.date, str], tuple[datetime.date, datetime.date | None]]
+LAW_RULES: dict[str, LawRule] = {
     # law: (received, region) -> (first deadline, extended deadline or None where the law
     # allows no extension)
     "GDPR": _gdpr,
@@ -133,9 +136,18 @@ def ccpa_receipt_due(received: datetime.date) -> datetime.date:
     return add_business_days(received, 10, public_holidays("US"))
 
 
+class Deadlines(TypedDict):
+    """A request's deadlines: `extended_due` is None where a law that applies allows no
+    extension, `receipt_due` where none asks for a confirmation of receipt."""
+
+    due: datetime.date
+    extended_due: datetime.date | None
+    receipt_due: datetime.date | None
+
+
 def dsar_deadlines(
     *, jurisdictions: list[str], received: datetime.date, region: str = ""
-) -> dict[str, datetime.date | None]:
+) -> Deadlines:
     """The strictest deadlines of the laws that apply: due, extended due, receipt confirmation.
 
     `region` is the requester's country (ISO code); it picks the public holidays over which a
@@ -144,6 +156,7 @@ def dsar_deadlines(
     laws = [law for law in jurisdictions if law in LAW_RULES] or ["GDPR"]
     dates = [LAW_RULES[law](received, region) for law in laws]
     due = min(first for first, _ in dates)
-    extended = None if any(e is None for _, e in dates) else min(e for _, e in dates)
+    extensions = [e for _, e in dates if e is not None]
+    extended = min(extensions) if len(extensions) == len(dates) else None
     receipt = ccpa_receipt_due(received) if "CCPA" in laws else None
     return {"due": due, "extended_due": extended, "receipt_due": receipt}

@@ -4,17 +4,27 @@ They walk the registry of personal data, so they cover every store an app has de
 import no other app (P03, P08, P11).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .. import registry
-from ..models import ConsentRecord, DeletionReceipt, PendingErasure, RetentionPolicy
+from ..models import ConsentRecord, DeletionReceipt, LegalHold, PendingErasure, RetentionPolicy
 from ..registry import Erase, Holding
 from .audit import audit_log
 from .consent import consent_record
 from .holds import active_holds, hold_applies
 from .receipts import file_erase, receipt_append
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from sessions_app.models import PhotoSession
 
 Category = RetentionPolicy.Category
 # What a face-photo withdrawal and "delete my photos now" erase: the photos and what was
@@ -26,18 +36,18 @@ SESSION_DATA = FACE_DATA | {Category.DELIVERABLES}
 # --- rows of a holding ------------------------------------------------------------------------
 
 
-def account_emails(user) -> list[str]:
+def account_emails(user: User) -> list[str]:
     """Every email address of the account, from the holdings that hold its addresses."""
     found = {user.email.lower()} if user.email else set()
     for holding in registry.holdings():
         if holding.account_addresses and holding.owner:
-            rows = holding.model.objects.filter(**{holding.owner: user.pk})
+            rows = holding.model._default_manager.filter(**{holding.owner: user.pk})
             for field in holding.emails:
                 found.update(e.lower() for e in rows.values_list(field, flat=True) if e)
     return sorted(found)
 
 
-def account_for_address(email: str, *, active_only: bool = False):
+def account_for_address(email: str, *, active_only: bool = False) -> User | None:
     """The account an address identifies: its login address, or another address the account
     holder confirmed (None when no account has it)."""
     if not email:
@@ -51,13 +61,15 @@ def account_for_address(email: str, *, active_only: bool = False):
                 {holding.addresses_confirmed_by: True} if holding.addresses_confirmed_by else {}
             )
             for field in holding.emails:
-                rows = holding.model.objects.filter(**{f"{field}__iexact": email}, **confirmed)
+                rows = holding.model._default_manager.filter(
+                    **{f"{field}__iexact": email}, **confirmed
+                )
                 owners.append(users.filter(pk__in=rows.values(holding.owner)))
     # The login address first: it is the account's own, whatever the address books say.
     return next((account for qs in owners for account in qs[:1]), None)
 
 
-def owned_rows(holding: Holding, *, user, emails: list[str]) -> models.QuerySet:
+def owned_rows(holding: Holding, *, user: User, emails: list[str]) -> models.QuerySet:
     """The rows of a holding that belong to the account: by its owner link or its addresses."""
     if holding.rows is not None:
         return holding.rows(user=user, emails=emails)
@@ -67,10 +79,12 @@ def owned_rows(holding: Holding, *, user, emails: list[str]) -> models.QuerySet:
     for field in holding.emails:
         for email in emails:
             match |= models.Q(**{f"{field}__iexact": email})
-    return holding.model.objects.filter(match)
+    return holding.model._default_manager.filter(match)
 
 
-def rows_erase(holding: Holding, rows: models.QuerySet, *, subject, reason: str) -> int:
+def rows_erase(
+    holding: Holding, rows: models.QuerySet, *, subject: User | None, reason: str
+) -> int:
     """Erase rows as their holding says: files first (a receipt each), then the rows."""
     if holding.erase == Erase.KEEP:
         return 0
@@ -107,7 +121,7 @@ def rows_erase(holding: Holding, rows: models.QuerySet, *, subject, reason: str)
     return count
 
 
-def _content_hash(row, field_name: str) -> str:
+def _content_hash(row: models.Model, field_name: str) -> str:
     # A photo's hash is of its image; a thumbnail's bytes are hashed as they are erased.
     return getattr(row, "sha256", "") if field_name in ("image", "file") else ""
 
@@ -115,7 +129,13 @@ def _content_hash(row, field_name: str) -> str:
 # --- sessions ---------------------------------------------------------------------------------
 
 
-def session_data_erase(*, photo_session, categories, reason: str, actor=None) -> dict[str, int]:
+def session_data_erase(
+    *,
+    photo_session: models.Model,
+    categories: Iterable[str],
+    reason: str,
+    actor: User | None = None,
+) -> dict[str, int]:
     """Erase a session's data of the given retention categories, bytes and rows.
 
     Erasing face data first stops every job that reads it. Returns the rows erased per
@@ -129,7 +149,7 @@ def session_data_erase(*, photo_session, categories, reason: str, actor=None) ->
             stop(photo_session=photo_session, reason=reason)
     counts = dict.fromkeys(sorted(categories), 0)
     for holding in registry.session_holdings(categories):
-        rows = holding.model.objects.filter(**{holding.session: photo_session.pk})
+        rows = holding.model._default_manager.filter(**{holding.session: photo_session.pk})
         counts[holding.category] += rows_erase(holding, rows, subject=subject, reason=reason)
     if any(counts.values()):
         audit_log(
@@ -143,12 +163,14 @@ def session_data_erase(*, photo_session, categories, reason: str, actor=None) ->
     return counts
 
 
-def _sessions_of(user) -> models.QuerySet:
+def _sessions_of(user: User) -> models.QuerySet:
     lifecycle = registry.sessions()
-    return lifecycle.model.objects.filter(**{lifecycle.owner: user.pk}).order_by("pk")
+    return lifecycle.model._default_manager.filter(**{lifecycle.owner: user.pk}).order_by("pk")
 
 
-def photos_erase_now(*, user, actor=None, request=None) -> int:
+def photos_erase_now(
+    *, user: User, actor: User | None = None, request: HttpRequest | None = None
+) -> int:
     """The customer's "delete my photos now": originals and training artifacts of every
     session not under a legal hold (P08). Returns how many photos were erased."""
     erased = 0
@@ -167,12 +189,12 @@ def photos_erase_now(*, user, actor=None, request=None) -> int:
 
 def consent_withdraw(
     *,
-    user,
+    user: User,
     purpose: str,
     method: str = ConsentRecord.Method.FORM,
-    request=None,
-    photo_session=None,
-    actor=None,
+    request: HttpRequest | None = None,
+    photo_session: PhotoSession | None = None,
+    actor: User | None = None,
 ) -> ConsentRecord:
     """Record a withdrawal and act on it at once.
 
@@ -213,7 +235,9 @@ def consent_withdraw(
 # --- the account ------------------------------------------------------------------------------
 
 
-def account_erase(*, user, reason: str = DeletionReceipt.Reason.REQUEST, actor=None) -> bool:
+def account_erase(
+    *, user: User, reason: str = DeletionReceipt.Reason.REQUEST, actor: User | None = None
+) -> bool:
     """Erase or anonymise every store of a customer, keeping only what a legal hold names (P11).
 
     Walks every holding and store of the registry. Order records stay, tied to the anonymised
@@ -261,14 +285,14 @@ def account_erase(*, user, reason: str = DeletionReceipt.Reason.REQUEST, actor=N
     return True
 
 
-def _sign_out_everywhere(user) -> None:
+def _sign_out_everywhere(user: User) -> None:
     # An unusable password changes the session hash, so every login session stops at once.
     if user.has_usable_password() or user.is_active:
         user.set_unusable_password()
         get_user_model().objects.filter(pk=user.pk).update(password=user.password, is_active=False)
 
 
-def hold_release(*, hold, actor) -> None:
+def hold_release(*, hold: LegalHold, actor: User | None) -> None:
     """Release a hold; an account erasure it interrupted resumes at once (P11)."""
     with transaction.atomic():
         type(hold).objects.filter(pk=hold.pk, released_at__isnull=True).update(

@@ -3,22 +3,27 @@
 Walks the registry of personal data, so every holding an app declares is in the export.
 """
 
+from __future__ import annotations
+
 import datetime
 import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
+from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from .. import registry
-from ..models import DataExport
+from ..models import DataExport, DataSubjectRequest
 from ..registry import Holding
 from .audit import audit_log
 from .erasure import account_emails, owned_rows
@@ -28,11 +33,14 @@ from .queue import enqueue_on_commit
 from .requests import dsr_close
 from .retention import retention_dates, retention_periods
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 EXPORT_LINK_MAX_AGE = 7 * 24 * 3600
 
 
-def _jsonable(row: models.Model, holding: Holding) -> dict:
-    data = {}
+def _jsonable(row: models.Model, holding: Holding) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     for field in row._meta.concrete_fields:
         if field.name in holding.unexported or isinstance(field, models.FileField):
             continue
@@ -42,21 +50,21 @@ def _jsonable(row: models.Model, holding: Holding) -> dict:
     files = [name for name in holding.files if name not in holding.unexported_files]
     for name in files:
         fieldfile = getattr(row, name)
-        data[name] = _arcname(row, holding, fieldfile) if fieldfile else None
+        data[name] = _arcname(row, holding, fieldfile.name) if fieldfile else None
     return data
 
 
-def _arcname(row, holding: Holding, fieldfile) -> str:
-    return f"files/{holding.export_key}/{row.pk}-{Path(fieldfile.name).name}"
+def _arcname(row: models.Model, holding: Holding, file_name: str) -> str:
+    return f"files/{holding.export_key}/{row.pk}-{Path(file_name).name}"
 
 
-def export_data(*, user) -> dict:
+def export_data(*, user: User) -> dict[str, Any]:
     """The customer's data as JSON-ready structures: every holding of the registry, each under
     its own key, with the retention dates of every session (P12)."""
     emails = account_emails(user)
     lifecycle = registry.sessions()
     periods = retention_periods()
-    data = {}
+    data: dict[str, Any] = {}
     for holding in registry.holdings():
         if not holding.exported:
             continue
@@ -74,8 +82,8 @@ def export_data(*, user) -> dict:
     return data
 
 
-def _export_files(*, user):
-    """(arcname, fieldfile) for every exported file the account still holds."""
+def _export_files(*, user: User) -> Iterator[tuple[str, Storage, str]]:
+    """(arcname, storage, name) for every exported file the account still holds."""
     emails = account_emails(user)
     for holding in registry.holdings():
         names = [n for n in holding.files if n not in holding.unexported_files]
@@ -85,11 +93,12 @@ def _export_files(*, user):
             for name in names:
                 fieldfile = getattr(row, name)
                 if fieldfile:
-                    yield _arcname(row, holding, fieldfile), fieldfile
+                    yield _arcname(row, holding, fieldfile.name), fieldfile.storage, fieldfile.name
 
 
 class _TempFile(File):
-    def temporary_file_path(self):
+    def temporary_file_path(self) -> str:
+        assert self.file is not None  # made around an open temporary file
         return self.file.name
 
 
@@ -103,10 +112,10 @@ def export_build(*, export: DataExport) -> DataExport:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             payload = json.dumps(export_data(user=user), indent=2, ensure_ascii=False)
             zf.writestr("data.json", payload, compress_type=zipfile.ZIP_DEFLATED)
-            for arcname, fieldfile in _export_files(user=user):
+            for arcname, storage, name in _export_files(user=user):
                 try:
                     with (
-                        fieldfile.storage.open(fieldfile.name, "rb") as src,
+                        storage.open(name, "rb") as src,
                         zf.open(arcname, "w", force_zip64=True) as dst,
                     ):
                         shutil.copyfileobj(src, dst, 1 << 20)
@@ -139,7 +148,7 @@ def export_link(export: DataExport) -> str:
     )
 
 
-def export_from_token(token: str, *, user) -> DataExport:
+def export_from_token(token: str, *, user: User) -> DataExport:
     """The export a download link names, for its owner only; PrivacyError otherwise (audited)."""
     try:
         public_id = signing.loads(token, salt="privacy.export", max_age=EXPORT_LINK_MAX_AGE)
@@ -156,7 +165,7 @@ def export_from_token(token: str, *, user) -> DataExport:
     return export
 
 
-def export_request(*, user, request_obj=None) -> DataExport:
+def export_request(*, user: User, request_obj: DataSubjectRequest | None = None) -> DataExport:
     """Start building an export off-request; the customer gets an email with the link."""
     with transaction.atomic():
         export = DataExport.objects.create(user=user, request=request_obj)

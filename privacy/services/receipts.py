@@ -8,20 +8,28 @@ key, is emailed to the privacy contact and logged, so a truncated tail shows too
 Core: imports no other app.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import hmac
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.db import connection, transaction
 from django.db.models import Max
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from ..models import AuditEvent, DeletionReceipt
 from .audit import audit_log, real_user, subject_ref_for
 from .mail import privacy_email
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 GENESIS_HASH = "0" * 64
 CHECKPOINT_TAG = "pictureus-receipts-checkpoint/1"
@@ -38,7 +46,7 @@ def _chain_lock() -> None:
 
 def receipt_append(
     *,
-    subject,
+    subject: User | None,
     category: str,
     what: str,
     reason: str,
@@ -205,7 +213,7 @@ def _chain_snapshot() -> Checkpoint:
         )
 
 
-def receipts_anchor() -> dict:
+def receipts_anchor() -> dict[str, Any]:
     """Anchor the chain's head outside the database: sign a checkpoint, log it, email it.
 
     The chain is verified first, against the last anchor and the new head: a damaged chain is
@@ -215,8 +223,8 @@ def receipts_anchor() -> dict:
     problems = receipts_verify(checkpoints=[checkpoint])
     if problems:
         audit_log(action="receipts.anchor_refused", detail={"problems": problems[:50]})
-        context = {"problems": problems[:50], "more": max(len(problems) - 50, 0)}
-        result = {"problems": problems}
+        context: dict[str, Any] = {"problems": problems[:50], "more": max(len(problems) - 50, 0)}
+        result: dict[str, Any] = {"problems": problems}
     else:
         signed = checkpoint.signed()
         audit_log(
@@ -239,13 +247,13 @@ def receipts_anchor() -> dict:
     return result
 
 
-def _storage_location(storage, name: str) -> str:
+def _storage_location(storage: Storage, name: str) -> str:
     bucket = getattr(storage, "bucket_name", None)
     where = f"s3://{bucket}" if bucket else "private"
     return f"{where}/{name}"
 
 
-def _hash_stored_file(storage, name: str) -> str | None:
+def _hash_stored_file(storage: Storage, name: str) -> str | None:
     try:
         with storage.open(name, "rb") as fh:
             digest = hashlib.sha256()
@@ -260,8 +268,8 @@ def _hash_stored_file(storage, name: str) -> str | None:
 
 def file_erase(
     *,
-    fieldfile,
-    subject,
+    fieldfile: FieldFile,
+    subject: User | None,
     reason: str,
     category: str,
     content_sha256: str = "",
@@ -271,9 +279,10 @@ def file_erase(
     Tolerates a file that is already gone (the receipt then says so). Returns None when the
     field holds no file at all.
     """
-    if not fieldfile or not getattr(fieldfile, "name", ""):
+    name = fieldfile.name if fieldfile else None
+    if not name:
         return None
-    storage, name = fieldfile.storage, fieldfile.name
+    storage = fieldfile.storage
     digest = content_sha256 or _hash_stored_file(storage, name)
     storage.delete(name)
     return receipt_append(

@@ -3,7 +3,13 @@
 A workflow on the core; fulfilment runs exports and erasures as tasks.
 """
 
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
 from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,6 +25,9 @@ from .errors import PrivacyError
 from .mail import absolute_url, privacy_email
 from .queue import enqueue_on_commit
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 VERIFY_LINK_MAX_AGE = 48 * 3600
 
 
@@ -31,7 +40,7 @@ _STEP_TEMPLATES = {
 }
 
 
-def _dsr_notify(dsr: DataSubjectRequest, step: str, to: str = "", **extra) -> None:
+def _dsr_notify(dsr: DataSubjectRequest, step: str, to: str = "", **extra: Any) -> None:
     privacy_email(
         to=to or dsr.email,
         language=dsr.language,
@@ -42,7 +51,9 @@ def _dsr_notify(dsr: DataSubjectRequest, step: str, to: str = "", **extra) -> No
     )
 
 
-def _dsr_audit(dsr, action, actor=None, **detail):
+def _dsr_audit(
+    dsr: DataSubjectRequest, action: str, actor: User | None = None, **detail: Any
+) -> None:
     audit_log(
         action=f"dsr.{action}",
         actor=actor,
@@ -58,12 +69,12 @@ def dsr_create(
     channel: str,
     email: str,
     region: str,
-    user=None,
+    user: User | None = None,
     details: str = "",
     language: str = "en",
     agent_name: str = "",
     agent_email: str = "",
-    agent_authority=None,
+    agent_authority: UploadedFile | None = None,
     verified_by_reauthentication: bool = False,
 ) -> DataSubjectRequest:
     """Open a request and confirm its receipt; a re-authenticated customer is verified at once.
@@ -107,7 +118,7 @@ def dsr_create(
         if dsr.is_verified:
             _dsr_audit(dsr, "verified", actor=user, method="reauthentication")
             _dsr_apply_immediate(dsr)
-    context = {}
+    context: dict[str, str] = {}
     if channel == DataSubjectRequest.Channel.VISITOR:
         context["verify_url"] = absolute_url(
             reverse("privacy:request_verify", args=[dsr_token(dsr, "visitor")])
@@ -129,7 +140,7 @@ def dsr_create(
 
 def _dsr_apply_immediate(dsr: DataSubjectRequest) -> None:
     # A restriction is the safe side: it takes effect as soon as the request is verified (P16).
-    kinds = {
+    kinds: dict[str, str] = {
         DataSubjectRequest.Type.RESTRICTION: ProcessingRestriction.Kind.RESTRICTION,
         DataSubjectRequest.Type.OBJECTION: ProcessingRestriction.Kind.OBJECTION,
         DataSubjectRequest.Type.LIMIT_USE: ProcessingRestriction.Kind.LIMIT_USE,
@@ -173,7 +184,7 @@ def dsr_visitor_verify(*, dsr: DataSubjectRequest, display_name: str) -> None:
     _dsr_mark_verified(dsr, method="email link + display name", user=account)
 
 
-def dsr_agent_confirm(*, dsr: DataSubjectRequest, user) -> None:
+def dsr_agent_confirm(*, dsr: DataSubjectRequest, user: User) -> None:
     """The customer confirms an agent's request (P14); it is verified once both are recorded."""
     if dsr.channel != DataSubjectRequest.Channel.AGENT or account_for_address(dsr.email) != user:
         _dsr_audit(dsr, "confirmation_refused", actor=user)
@@ -190,7 +201,9 @@ def dsr_agent_confirm(*, dsr: DataSubjectRequest, user) -> None:
     _dsr_mark_verified(dsr, method="agent authority + customer confirmation", user=user)
 
 
-def _dsr_mark_verified(dsr, *, method: str, user=None, actor=None) -> None:
+def _dsr_mark_verified(
+    dsr: DataSubjectRequest, *, method: str, user: User | None = None, actor: User | None = None
+) -> None:
     with transaction.atomic():
         dsr.status = DataSubjectRequest.Status.VERIFIED
         dsr.verified_at = timezone.now()
@@ -204,7 +217,7 @@ def _dsr_mark_verified(dsr, *, method: str, user=None, actor=None) -> None:
     _dsr_notify(dsr, "verified")
 
 
-def dsr_verify(*, dsr: DataSubjectRequest, actor, method: str) -> None:
+def dsr_verify(*, dsr: DataSubjectRequest, actor: User | None, method: str) -> None:
     """The officer records a verification; an agent's request needs the authority and the
     customer's confirmation first (P13, P14)."""
     if dsr.is_verified:
@@ -228,7 +241,13 @@ def dsr_verify(*, dsr: DataSubjectRequest, actor, method: str) -> None:
     _dsr_mark_verified(dsr, method=method.strip(), actor=actor)
 
 
-def dsr_extend(*, dsr: DataSubjectRequest, actor, reason: str, today=None) -> None:
+def dsr_extend(
+    *,
+    dsr: DataSubjectRequest,
+    actor: User | None,
+    reason: str,
+    today: datetime.date | None = None,
+) -> None:
     """Extend the deadline where the law allows, with reasons, before the first deadline."""
     today = today or service_today()
     if not reason.strip():
@@ -264,7 +283,7 @@ def dsr_extend(*, dsr: DataSubjectRequest, actor, reason: str, today=None) -> No
     _dsr_notify(dsr, "extended", reason=dsr.extension_reason)
 
 
-def dsr_refuse(*, dsr: DataSubjectRequest, actor, reason: str) -> None:
+def dsr_refuse(*, dsr: DataSubjectRequest, actor: User | None, reason: str) -> None:
     """Refuse with a reason; the requester learns why and how to complain."""
     if not reason.strip():
         raise PrivacyError(translation.gettext("Give the reason for the refusal."))
@@ -279,7 +298,7 @@ def dsr_refuse(*, dsr: DataSubjectRequest, actor, reason: str) -> None:
     _dsr_notify(dsr, "refused", reason=dsr.refusal_reason)
 
 
-def dsr_fulfil(*, dsr: DataSubjectRequest, actor, resolution: str = "") -> None:
+def dsr_fulfil(*, dsr: DataSubjectRequest, actor: User | None, resolution: str = "") -> None:
     """Fulfil a verified request; export and erasure run as tasks (P12, P13)."""
     if not dsr.is_verified:
         _dsr_audit(dsr, "fulfil_refused", actor=actor, why="not verified")
@@ -318,7 +337,9 @@ def dsr_fulfil(*, dsr: DataSubjectRequest, actor, resolution: str = "") -> None:
     dsr_close(dsr=dsr, actor=actor)
 
 
-def dsr_close(*, dsr: DataSubjectRequest, actor=None, to: str = "", **extra) -> None:
+def dsr_close(
+    *, dsr: DataSubjectRequest, actor: User | None = None, to: str = "", **extra: Any
+) -> None:
     """Mark a request fulfilled and tell the requester: at `to` when the request's own address
     went with the account it erased."""
     with transaction.atomic():

@@ -9,7 +9,7 @@ state, has a deletion date.
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from .. import registry
@@ -33,7 +33,9 @@ def policy_days(category: str) -> int | None:
     return retention_periods().get(category)
 
 
-def retention_deadlines(*, photo_session, periods: dict | None = None) -> dict:
+def retention_deadlines(
+    *, photo_session: Model, periods: dict[str, int] | None = None
+) -> dict[str, datetime.datetime | None]:
     """When each kind of the session's data is due for deletion, to the second.
 
     None for a kind only where its retention policy is missing (the sweep then keeps it).
@@ -51,7 +53,9 @@ def retention_deadlines(*, photo_session, periods: dict | None = None) -> dict:
     return result
 
 
-def retention_dates(*, photo_session, periods: dict | None = None) -> dict:
+def retention_dates(
+    *, photo_session: Model, periods: dict[str, int] | None = None
+) -> dict[str, datetime.date | bool | None]:
     """The dates shown to the customer: originals, training_artifacts and gallery.
 
     `delivered` says which rule applies (after delivery, or the abandoned-session period).
@@ -62,7 +66,7 @@ def retention_dates(*, photo_session, periods: dict | None = None) -> dict:
     return {**dates, "delivered": delivered}
 
 
-def retention_due_filter(*, now: datetime.datetime, periods: dict | None = None) -> Q:
+def retention_due_filter(*, now: datetime.datetime, periods: dict[str, int] | None = None) -> Q:
     """Sessions with at least one kind of data due at `now`: the database side of
     `retention_deadlines`, from the same periods and the same fields."""
     lifecycle = registry.sessions()

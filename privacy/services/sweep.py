@@ -6,7 +6,11 @@ every other holding with a period of its own (data exports). Legal holds are res
 erasures they interrupted resume once they are released.
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Collection
+from typing import Any
 
 from django.db import models
 from django.urls import reverse
@@ -34,7 +38,7 @@ def _with_data(queryset: models.QuerySet) -> models.QuerySet:
     holds_data = models.Q(pk__in=[])
     for holding in registry.session_holdings(SESSION_STAGES.values()):
         if holding.erase != Erase.KEEP:
-            holds_data |= models.Q(pk__in=holding.model.objects.values(holding.session))
+            holds_data |= models.Q(pk__in=holding.model._default_manager.values(holding.session))
     return queryset.filter(holds_data)
 
 
@@ -46,28 +50,32 @@ def _not_held(queryset: models.QuerySet) -> models.QuerySet:
     ).exclude(pk__in=holds.filter(scope=LegalHold.Scope.SESSION).values("photo_session_id"))
 
 
-def sessions_due(*, now: datetime.datetime, periods: dict) -> models.QuerySet:
+def sessions_due(*, now: datetime.datetime, periods: dict[str, int]) -> models.QuerySet:
     """Sessions, in any state, with data due for deletion at `now` and no hold on them."""
     lifecycle = registry.sessions()
-    due = lifecycle.model.objects.filter(retention_due_filter(now=now, periods=periods))
+    due = lifecycle.model._default_manager.filter(retention_due_filter(now=now, periods=periods))
     return _not_held(_with_data(due)).order_by("pk")
 
 
-def _due_categories(photo_session, *, now, periods) -> set[str]:
+def _due_categories(
+    photo_session: models.Model, *, now: datetime.datetime, periods: dict[str, int]
+) -> set[str]:
     deadlines = retention_deadlines(photo_session=photo_session, periods=periods)
     return {SESSION_STAGES[key] for key, when in deadlines.items() if when and when <= now}
 
 
-def _count_due(photo_session, categories) -> dict[str, int]:
+def _count_due(photo_session: models.Model, categories: Collection[str]) -> dict[str, int]:
     counts = dict.fromkeys(sorted(categories), 0)
     for holding in registry.session_holdings(categories):
         if holding.erase != Erase.KEEP:
-            rows = holding.model.objects.filter(**{holding.session: photo_session.pk})
+            rows = holding.model._default_manager.filter(**{holding.session: photo_session.pk})
             counts[holding.category] += rows.count()
     return counts
 
 
-def retention_sweep(*, now=None, dry_run: bool = False, batch_size: int = 100) -> dict:
+def retention_sweep(
+    *, now: datetime.datetime | None = None, dry_run: bool = False, batch_size: int = 100
+) -> dict[str, Any]:
     """Delete what is due under the retention policies, in batches, bytes included.
 
     Returns, per category, the sessions whose data of that category went (or would go) and how
@@ -75,7 +83,7 @@ def retention_sweep(*, now=None, dry_run: bool = False, batch_size: int = 100) -
     """
     now = now or timezone.now()
     periods = retention_periods()
-    result = {
+    result: dict[str, Any] = {
         "sessions": {category: [] for category in SESSION_STAGES.values()},
         "rows": dict.fromkeys(SESSION_STAGES.values(), 0),
     }
@@ -105,10 +113,12 @@ def retention_sweep(*, now=None, dry_run: bool = False, batch_size: int = 100) -
     return result
 
 
-def _other_holdings_sweep(*, now, periods, dry_run: bool) -> dict[str, int]:
+def _other_holdings_sweep(
+    *, now: datetime.datetime, periods: dict[str, int], dry_run: bool
+) -> dict[str, int]:
     """Holdings outside the sessions with a period of their own, counted from their creation
     (data exports): {holding label: rows erased}."""
-    swept = {}
+    swept: dict[str, int] = {}
     for holding in registry.holdings():
         days = periods.get(holding.category)
         if holding.session or holding.erase == Erase.KEEP or days is None:
@@ -116,20 +126,20 @@ def _other_holdings_sweep(*, now, periods, dry_run: bool) -> dict[str, int]:
         if not holding.created_field:
             continue
         cutoff = now - datetime.timedelta(days=days)
-        rows = holding.model.objects.filter(**{f"{holding.created_field}__lte": cutoff})
+        rows = holding.model._default_manager.filter(**{f"{holding.created_field}__lte": cutoff})
         if dry_run:
             swept[holding.label] = rows.count()
             continue
         count = 0
         for row in rows.iterator(chunk_size=200):
             subject = getattr(row, holding.owner.split("__")[0]) if holding.owner else None
-            single = holding.model.objects.filter(pk=row.pk)
+            single = holding.model._default_manager.filter(pk=row.pk)
             count += rows_erase(holding, single, subject=subject, reason=RETENTION)
         swept[holding.label] = count
     return swept
 
 
-def retention_reminders_send(*, now=None, dry_run: bool = False) -> int:
+def retention_reminders_send(*, now: datetime.datetime | None = None, dry_run: bool = False) -> int:
     """Email customers a few days before their gallery is deleted (once per session)."""
     now = now or timezone.now()
     policy = RetentionPolicy.objects.filter(category=RetentionPolicy.Category.DELIVERABLES).first()
@@ -139,7 +149,7 @@ def retention_reminders_send(*, now=None, dry_run: bool = False) -> int:
     window_start = now - datetime.timedelta(days=policy.period_days)
     window_end = window_start + datetime.timedelta(days=policy.reminder_days)
     sessions = (
-        lifecycle.model.objects.filter(
+        lifecycle.model._default_manager.filter(
             **{
                 f"{lifecycle.delivered}__gt": window_start,
                 f"{lifecycle.delivered}__lte": window_end,
