@@ -6,9 +6,13 @@ inferred traits (P23).
 """
 
 import io
+import os
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 from django.utils.translation import gettext_lazy as _
@@ -114,16 +118,37 @@ def sniff(head: bytes) -> str | None:
 
 
 # Markup or another file format inside an image makes it a polyglot: refused, not cleaned.
-# Plain substring searches (not a regex) keep this to a few milliseconds on a 12 MP photo.
+# Matched without regard to case, anywhere in the file.
 _MARKUP = (b"<script", b"<html", b"<svg", b"<iframe", b"<body", b"<?php", b"<!doctype", b"%pdf-")
 # A ZIP's end-of-directory record sits in its last 64 KB; looking only there avoids chance hits.
 _ZIP_END = b"PK\x05\x06"
 
 
+def _equal(values, byte: int):
+    """Where `values` (bytes as numbers) equal `byte`, a letter in either case."""
+    if ord("a") <= byte <= ord("z"):
+        return (values | 0x20) == byte
+    return values == byte
+
+
 def _hidden_content(data: bytes) -> bool:
-    lowered = data.lower()
-    if any(marker in lowered for marker in _MARKUP):
-        return True
+    """Whether the file holds one of _MARKUP (in any case) or ends with a ZIP directory.
+
+    The same answer as a substring search of `data.lower()` for each marker, in a quarter of
+    the time (3 ms rather than 10 for a 12 MP JPEG): one pass finds each marker's first byte
+    (all but one begin with "<"), then only those few thousand places are compared further.
+    """
+    import numpy as np
+
+    raw = np.frombuffer(data, np.uint8)
+    for first in {marker[0] for marker in _MARKUP}:
+        starts = np.flatnonzero(_equal(raw, first))
+        for marker in (m for m in _MARKUP if m[0] == first):
+            at = starts[starts <= len(raw) - len(marker)]
+            for offset in range(1, len(marker)):
+                at = at[_equal(raw[at + offset], marker[offset])]
+            if len(at):
+                return True
     return _ZIP_END in data[-(65535 + 22) :]
 
 
@@ -230,7 +255,7 @@ def _small_copy(image: Image.Image) -> Image.Image:
 
 def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple:
     """Face box (in the photo's pixels), sharpness of the face alone, perceptual hash, and the
-    face's descriptor."""
+    face itself (for its descriptor, computed once every check has passed)."""
     import numpy as np
 
     found = faces.find_faces(small)
@@ -253,7 +278,64 @@ def _quality(small: Image.Image, full_size: tuple[int, int]) -> tuple:
     grey = small.convert("L")
     if size != grey.size:
         grey = grey.resize(size, Image.Resampling.BOX)
-    return box, sharpness, phash(np.asarray(grey)), faces.descriptor(face)
+    return box, sharpness, phash(np.asarray(grey)), face
+
+
+class _MemoryFile(io.FileIO):
+    """A file in memory (Linux's memfd) that sets `encoding` when Pillow starts encoding into it.
+
+    Pillow asks a real file for its descriptor just before it runs the whole encoder in C
+    without Python's lock (into a BytesIO it takes the lock back for each 64 KB), so from then
+    on dlib, which keeps the lock while it computes, can run alongside.
+    """
+
+    def __init__(self, encoding: threading.Event):
+        super().__init__(os.memfd_create("photo", os.MFD_CLOEXEC), "w+")
+        self._encoding = encoding
+
+    def fileno(self) -> int:
+        self._encoding.set()
+        return super().fileno()
+
+
+def _jpeg(image: Image.Image, encoding: threading.Event | None = None) -> bytes:
+    """The photo re-encoded as a JPEG of its pixels only: saved without the source's info, it
+    carries no EXIF, XMP, ICC or comments. Nothing is written to disk."""
+    image.info = {}
+    out: _MemoryFile | io.BytesIO
+    try:
+        out = _MemoryFile(encoding or threading.Event())
+    except (AttributeError, OSError):  # no memfd here: the same bytes, but under the lock
+        out = io.BytesIO()
+    with out:
+        image.save(out, "JPEG", quality=JPEG_QUALITY)
+        if isinstance(out, io.BytesIO):
+            return out.getvalue()
+        out.seek(0)
+        return out.readall()
+
+
+def _thumbnail(small: Image.Image) -> bytes:
+    small.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    small.info = {}
+    thumb = io.BytesIO()
+    # method=1: a thumbnail does not need WebP's slowest, smallest encoding.
+    small.save(thumb, "WEBP", quality=80, method=1)
+    return thumb.getvalue()
+
+
+def _alongside(work: Callable[..., bytes], *args: Any) -> "Future[bytes]":
+    """`work(*args)` started on a thread of its own, its result to come."""
+    future: Future[bytes] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work(*args))
+        except BaseException as error:  # raised by future.result() in the waiting thread
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="photo-encode", daemon=True).start()
+    return future
 
 
 def photo_process(data: bytes, *, known_hashes: Sequence[str] = ()) -> ProcessedPhoto:
@@ -271,22 +353,26 @@ def photo_process(data: bytes, *, known_hashes: Sequence[str] = ()) -> Processed
         raise PhotoRejected("too_small")
     image = _to_srgb(image, icc)
     small = _small_copy(image)
-    face_box, sharpness, hash_, descriptor = _quality(small, image.size)
+    face_box, sharpness, hash_, face = _quality(small, image.size)
     if any(hash_distance(hash_, known) < DUPLICATE_DISTANCE for known in known_hashes):
         raise PhotoRejected("duplicate")
-    # Saving without the source's info writes pixels only: no EXIF, XMP, ICC or comments.
-    image.info = {}
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=JPEG_QUALITY)
+    # The full-size JPEG is encoded on a second thread while this one makes the thumbnail and
+    # the descriptor (about 100 ms): the photo is checked in the time of the longer, not both.
+    encoder_running = threading.Event()
+    encoding = _alongside(_jpeg, image, encoder_running)
+    encoding.add_done_callback(lambda _: encoder_running.set())  # also when it never got there
+    try:
+        thumbnail = _thumbnail(small)
+        # dlib keeps Python's lock while it computes: let the encoder get into its C code first.
+        encoder_running.wait()
+        descriptor = faces.descriptor(face)
+    finally:
+        encoding.exception()  # waits for it: nothing goes on with the photo after a failure
+    jpeg = encoding.result()
     width, height = image.size
-    small.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BICUBIC, reducing_gap=2.0)
-    small.info = {}
-    thumb = io.BytesIO()
-    # method=1: a thumbnail does not need WebP's slowest, smallest encoding.
-    small.save(thumb, "WEBP", quality=80, method=1)
     return ProcessedPhoto(
-        jpeg=out.getvalue(),
-        thumbnail=thumb.getvalue(),
+        jpeg=jpeg,
+        thumbnail=thumbnail,
         width=width,
         height=height,
         face_box=face_box,

@@ -4,6 +4,7 @@
 goes through it.
 """
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -674,6 +675,19 @@ def photo_descriptor(photo: SourcePhoto):
     return descriptor
 
 
+def _descriptors_ready(photos) -> None:
+    """Have the photos' descriptors in memory, reading each missing one's thumbnail now.
+
+    Done before taking a session's lock, so that after a restart one upload does not hold up
+    the session's others while it reads every thumbnail: under the lock only a photo accepted
+    meanwhile by another process is still to be read. A photo deleted meanwhile (its thumbnail
+    gone) is skipped here; the set taken under the lock no longer holds it either.
+    """
+    for photo in photos:
+        with contextlib.suppress(OSError, ValueError):
+            photo_descriptor(photo)
+
+
 def _likeness_of_set(photos, extra=None) -> dict:
     """Each photo's likeness to the person most of them show (`extra`: the one being added,
     under the key "new")."""
@@ -703,6 +717,11 @@ def photo_accept(*, photo_session: PhotoSession, processed) -> SourcePhoto:
 
     from .photos import DUPLICATE_DISTANCE, PhotoRejected, hash_distance
 
+    # Outside the lock: on a miss each descriptor is read again from its photo's thumbnail.
+    if processed.descriptor is not None and photo_session.state == S.COLLECTING_PHOTOS:
+        others = list(photo_session.photos.all())
+        if len(others) < MAX_PHOTOS:
+            _descriptors_ready(others)
     with transaction.atomic():
         locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
         if locked.state != S.COLLECTING_PHOTOS:

@@ -99,6 +99,61 @@ def test_the_decision_survives_a_restart_of_the_web_process(client, collecting_s
     assert verdict(client, s, "me.jpg", images.face_jpeg(3))["accepted"]
 
 
+@pytest.mark.django_db
+def test_after_a_restart_the_thumbnails_are_read_before_the_sessions_lock(
+    client, collecting_session, monkeypatch
+):
+    # Reading every thumbnail again must not hold up the session's other uploads.
+    from sessions_app import services
+
+    s = collecting_session
+    fill(client, s, 3)
+    services._DESCRIPTORS.clear()
+    events = []
+    face_at, atomic = faces.face_at, services.transaction.atomic
+
+    def read(*args):
+        events.append("thumbnail")
+        return face_at(*args)
+
+    class Transaction:
+        @staticmethod
+        def atomic(*args, **kwargs):
+            events.append("lock")
+            return atomic(*args, **kwargs)
+
+    monkeypatch.setattr(faces, "face_at", read)
+    monkeypatch.setattr(services, "transaction", Transaction)
+    assert verdict(client, s, "me.jpg", images.face_jpeg(3))["accepted"]
+    assert events.count("thumbnail") == 3
+    assert "lock" in events and "thumbnail" not in events[events.index("lock") :]
+    assert all(0.5 <= p.likeness <= 1 for p in s.photos.all())
+
+
+@pytest.mark.django_db
+def test_a_photo_deleted_while_an_upload_reads_the_set_does_not_fail_the_upload(
+    client, collecting_session, monkeypatch
+):
+    from sessions_app import services
+    from sessions_app.models import SourcePhoto
+
+    s = collecting_session
+    fill(client, s, 3)
+    services._DESCRIPTORS.clear()
+    gone = s.photos.order_by("id").first()
+    descriptor = services.photo_descriptor
+
+    def deleted_meanwhile(photo):
+        # The customer deletes it in another tab between the upload's read and its lock.
+        if photo.pk == gone.pk and SourcePhoto.objects.filter(pk=gone.pk).exists():
+            services.photo_delete(photo=SourcePhoto.objects.get(pk=gone.pk), reason="test")
+        return descriptor(photo)
+
+    monkeypatch.setattr(services, "photo_descriptor", deleted_meanwhile)
+    assert verdict(client, s, "me.jpg", images.face_jpeg(3))["accepted"]
+    assert s.photos.count() == 3 and not s.photos.filter(pk=gone.pk).exists()
+
+
 _MANY_NUMBERS = re.compile(r"(-?\d+\.\d+[,\s]+){64}")
 
 

@@ -222,6 +222,35 @@ def test_bad_files_are_refused_with_a_reason_and_leave_nothing(client, collectin
     assert not SourcePhoto.objects.exists()
 
 
+def test_markup_is_found_anywhere_in_any_case_as_a_plain_search_finds_it():
+    # `_hidden_content` searches the bytes in a faster way: its answer is a substring search's.
+    import numpy as np
+
+    from sessions_app.photos import _MARKUP, _ZIP_END, _hidden_content
+
+    def plain(data):
+        lowered = data.lower()
+        return any(m in lowered for m in _MARKUP) or _ZIP_END in data[-(65535 + 22) :]
+
+    rng = np.random.default_rng(12)
+    checked = {True: 0, False: 0}
+    for _ in range(2000):
+        data = bytearray(rng.integers(0, 256, int(rng.integers(0, 400)), dtype=np.uint8).tobytes())
+        marker = _MARKUP[int(rng.integers(len(_MARKUP)))]
+        # Any letter in either case; sometimes cut short (not a match), sometimes at the very end.
+        marker = bytes(b ^ 0x20 if chr(b).isalpha() and rng.random() < 0.5 else b for b in marker)
+        marker = marker[: int(rng.integers(1, len(marker) + 1))]
+        at = len(data) if rng.random() < 0.2 else int(rng.integers(0, len(data) + 1))
+        data[at:at] = marker
+        data = bytes(data)
+        assert _hidden_content(data) == plain(data), data
+        checked[plain(data)] += 1
+    assert min(checked.values()) > 200
+    photo = images.face_jpeg(0)
+    assert not _hidden_content(photo)
+    assert _hidden_content(photo + b"<ScRiPt>") and _hidden_content(b"%PDF-" + photo)
+
+
 def test_a_bad_file_without_javascript_gets_the_page_with_its_reason(client, collecting_session):
     response = upload(client, collecting_session, ("evil.jpg", images.SVG))
     assert response.status_code == 200
@@ -438,6 +467,42 @@ def test_photos_checked_at_the_same_time_in_several_threads_all_get_a_verdict():
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(photo_process, photos))
     assert all(len(result.face_box) == 4 for result in results)
+
+
+def test_the_jpeg_encoded_beside_the_descriptor_is_the_same_as_encoded_alone(monkeypatch):
+    # The full-size JPEG is encoded on a second thread into an in-memory file; without one
+    # (another system) it is encoded into a BytesIO: the same bytes either way.
+    import os
+
+    from sessions_app import photos
+    from tests.sessions.images import face_jpeg
+
+    data = face_jpeg(0)
+    threaded = photos.photo_process(data)
+
+    def no_memfd(*args):
+        raise OSError("no memfd here")
+
+    monkeypatch.setattr(os, "memfd_create", no_memfd)
+    alone = photos.photo_process(data)
+    assert threaded.jpeg == alone.jpeg and threaded.thumbnail == alone.thumbnail
+    assert Image.open(io.BytesIO(threaded.jpeg)).size == (threaded.width, threaded.height)
+    assert (threaded.descriptor == alone.descriptor).all()
+
+
+def test_a_failed_encoding_fails_the_upload_and_leaves_no_thread(monkeypatch):
+    import threading
+
+    from sessions_app import photos
+    from tests.sessions.images import face_jpeg
+
+    def broken(*args):
+        raise OSError("encoder failed")
+
+    monkeypatch.setattr(photos, "_jpeg", broken)
+    with pytest.raises(OSError, match="encoder failed"):
+        photos.photo_process(face_jpeg(0))
+    assert not [t for t in threading.enumerate() if t.name == "photo-encode"]
 
 
 # --- what the photos page says about "Make my portraits" ------------------------------------
