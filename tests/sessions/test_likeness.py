@@ -99,16 +99,24 @@ def test_the_decision_survives_a_restart_of_the_web_process(client, collecting_s
     assert verdict(client, s, "me.jpg", images.face_jpeg(3))["accepted"]
 
 
+@pytest.fixture
+def restarted(client, collecting_session):
+    """A session with three photos, in a process that has not seen them (after a restart)."""
+    from sessions_app import services
+
+    fill(client, collecting_session, 3)
+    services._DESCRIPTORS.clear()
+    return collecting_session
+
+
 @pytest.mark.django_db
 def test_after_a_restart_the_thumbnails_are_read_before_the_sessions_lock(
-    client, collecting_session, monkeypatch
+    client, restarted, monkeypatch
 ):
     # Reading every thumbnail again must not hold up the session's other uploads.
     from sessions_app import services
 
-    s = collecting_session
-    fill(client, s, 3)
-    services._DESCRIPTORS.clear()
+    s = restarted
     events = []
     face_at, atomic = faces.face_at, services.transaction.atomic
 
@@ -132,14 +140,12 @@ def test_after_a_restart_the_thumbnails_are_read_before_the_sessions_lock(
 
 @pytest.mark.django_db
 def test_a_photo_deleted_while_an_upload_reads_the_set_does_not_fail_the_upload(
-    client, collecting_session, monkeypatch
+    client, restarted, monkeypatch
 ):
     from sessions_app import services
     from sessions_app.models import SourcePhoto
 
-    s = collecting_session
-    fill(client, s, 3)
-    services._DESCRIPTORS.clear()
+    s = restarted
     gone = s.photos.order_by("id").first()
     descriptor = services.photo_descriptor
 
