@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pictureus.storage import private_storage
-from pictureus.translated import TranslatedFieldsMixin
+from pictureus.translated import Translated, TranslatedFieldsMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -622,18 +622,8 @@ class Processor(TranslatedFieldsMixin, models.Model):
     def __str__(self) -> str:
         return self.name_en
 
-    @property
-    def name(self) -> str:
-        return self.translated("name")
-
-    @property
-    def purpose(self) -> str:
-        return self.translated("purpose")
-
-    @property
-    def transfer_safeguard(self) -> str:
-        return self.translated("transfer_safeguard")
-
-    @property
-    def location(self) -> str:
-        return self.translated("location")
+    # Each in the reader's language (the `_en` and `_ko` columns above).
+    name = Translated()
+    purpose = Translated()
+    transfer_safeguard = Translated()
+    location = Translated()

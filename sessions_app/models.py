@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pictureus.db import prepared_cursor
 from pictureus.storage import private_storage
-from pictureus.translated import TranslatedFieldsMixin
+from pictureus.translated import Translated, TranslatedFieldsMixin
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -65,13 +65,9 @@ class Plan(TranslatedFieldsMixin, models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return self.translated("name")
-
-    @property
-    def description(self) -> str:
-        return self.translated("description")
+    # Each in the reader's language (the `_en` and `_ko` columns above).
+    name = Translated()
+    description = Translated()
 
     @property
     def images_total(self) -> int:
@@ -132,17 +128,10 @@ class StylePack(TranslatedFieldsMixin, models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def name(self) -> str:
-        return self.translated("name")
-
-    @property
-    def description(self) -> str:
-        return self.translated("description")
-
-    @property
-    def preview_alt(self) -> str:
-        return self.translated("preview_alt")
+    # Each in the reader's language (the `_en` and `_ko` columns above).
+    name = Translated()
+    description = Translated()
+    preview_alt = Translated()
 
 
 class PhotoSession(models.Model):
