@@ -394,6 +394,21 @@ class PendingErasure(models.Model):
         return f"erasure of {self.user_id}"
 
 
+class PendingFileDeletion(models.Model):
+    """A stored file whose erasure has committed and whose bytes are deleted right after the
+    commit; a row still here means the process stopped in between, and the sweep finishes it."""
+
+    name = models.CharField(_("file"), max_length=500)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("file awaiting deletion")
+        verbose_name_plural = _("files awaiting deletion")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ProcessingRestriction(models.Model):
     """A restriction, objection or limit-use that stands until lifted (P16)."""
 

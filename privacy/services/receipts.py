@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import hmac
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,9 @@ from django.db.models import Max
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from ..models import AuditEvent, DeletionReceipt
+from pictureus.storage import private_storage
+
+from ..models import AuditEvent, DeletionReceipt, PendingFileDeletion
 from .audit import audit_log, real_user, subject_ref_for
 from .mail import privacy_email
 
@@ -274,7 +277,8 @@ def file_erase(
     category: str,
     content_sha256: str = "",
 ) -> DeletionReceipt | None:
-    """Delete a stored file's bytes from whichever storage holds it and write a receipt.
+    """Erase a file of the private storage: its receipt now, its bytes when the transaction
+    commits (at once outside one).
 
     Tolerates a file that is already gone (the receipt then says so). Returns None when the
     field holds no file at all.
@@ -284,7 +288,10 @@ def file_erase(
         return None
     storage = fieldfile.storage
     digest = content_sha256 or _hash_stored_file(storage, name)
-    storage.delete(name)
+    # The bytes go once the erasure has committed: a rollback keeps both the row that points at
+    # them and the file, and a process that stops in between leaves a row the sweep finishes.
+    pending = PendingFileDeletion.objects.create(name=name)
+    transaction.on_commit(partial(pending_file_delete, pending.pk), robust=True)
     return receipt_append(
         subject=subject,
         category=category,
@@ -294,3 +301,20 @@ def file_erase(
         storage_location=_storage_location(storage, name),
         detail="" if digest else "file was already missing",
     )
+
+
+def pending_file_delete(pending_id: int) -> None:
+    """Delete the bytes of one committed erasure and forget it; safe to run twice."""
+    pending = PendingFileDeletion.objects.filter(pk=pending_id).first()
+    if pending is not None:
+        private_storage().delete(pending.name)
+        pending.delete()
+
+
+def pending_file_deletions_finish() -> int:
+    """Delete the bytes of erasures whose process stopped between the commit and the deletion
+    (run by the retention sweep); returns how many files."""
+    pending_ids = list(PendingFileDeletion.objects.values_list("pk", flat=True))
+    for pending_id in pending_ids:
+        pending_file_delete(pending_id)
+    return len(pending_ids)

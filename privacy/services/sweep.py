@@ -22,6 +22,7 @@ from ..registry import Erase
 from .erasure import erasures_resume, rows_erase, session_data_erase
 from .holds import active_holds
 from .mail import absolute_url, privacy_email
+from .receipts import pending_file_deletions_finish
 from .retention import (
     SESSION_STAGES,
     retention_dates,
@@ -110,6 +111,7 @@ def retention_sweep(
     result["other"] = _other_holdings_sweep(now=now, periods=periods, dry_run=dry_run)
     result["reminders"] = retention_reminders_send(now=now, dry_run=dry_run)
     result["erasures_resumed"] = 0 if dry_run else erasures_resume()
+    result["files_deleted"] = 0 if dry_run else pending_file_deletions_finish()
     return result
 
 

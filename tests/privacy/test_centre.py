@@ -36,7 +36,7 @@ def test_granting_and_withdrawing_an_optional_use_take_one_click_each(client, al
     assert page.count("Use of my photos to improve the models") >= 3  # choice + 2 history rows
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P03")
 def test_withdrawing_face_photo_consent_cancels_jobs_and_deletes_face_data(
     client, alice, bob, make_session
@@ -98,7 +98,7 @@ def test_after_a_material_change_the_centre_asks_for_consent_again(client, alice
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P08")
 def test_delete_my_photos_now_deletes_originals_and_training_artifacts(
     client, alice, bob, make_session
@@ -152,7 +152,7 @@ def _erase_account_and_check(client, alice, bob, make_session):
     assert AuditEvent.objects.filter(action="account.erased", subject=alice).exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P11")
 def test_account_deletion_erases_every_file_in_the_filesystem_storage(
     client, alice, bob, make_session
@@ -160,7 +160,7 @@ def test_account_deletion_erases_every_file_in_the_filesystem_storage(
     _erase_account_and_check(client, alice, bob, make_session)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.s3
 @pytest.mark.promise("P11")
 def test_account_deletion_erases_every_file_on_s3(
@@ -174,7 +174,7 @@ def test_account_deletion_erases_every_file_on_s3(
     assert receipt.storage_location.startswith(f"s3://{s3_private_storage.name}/")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P11")
 def test_a_legal_hold_keeps_what_it_names_and_erasure_resumes_on_release(
     client, alice, make_session, staff

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from privacy import services
-from privacy.models import ConsentRecord, DeletionReceipt, PolicyVersion
+from privacy.models import ConsentRecord, DeletionReceipt, PendingFileDeletion, PolicyVersion
 
 FACE = ConsentRecord.Purpose.FACE_PHOTOS
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,7 @@ def test_the_database_refuses_updates_and_deletes_of_the_ledgers(alice):
     assert ConsentRecord.objects.get(pk=row.pk).granted
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 def test_file_erase_deletes_bytes_and_writes_a_content_free_receipt(alice, make_session):
     from sessions_app.models import SourcePhoto
 
@@ -105,6 +106,48 @@ def test_file_erase_deletes_bytes_and_writes_a_content_free_receipt(alice, make_
     )
     assert again.detail == "file was already missing"
     assert services.receipts_verify() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.promise("P08")
+def test_a_photo_deletion_rolled_back_keeps_the_photo_its_bytes_and_writes_no_receipt(
+    alice, make_session
+):
+    from sessions_app.models import SourcePhoto
+    from sessions_app.services import photo_delete
+
+    photo_session = make_session(alice, state="collecting_photos")
+    photo, kept = SourcePhoto.objects.filter(photo_session=photo_session)[:2]
+    storage, names = photo.image.storage, [photo.image.name, photo.thumbnail.name]
+    photo_pk, receipts = photo.pk, DeletionReceipt.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        photo_delete(photo=photo, reason="request")
+        raise RuntimeError("a later step of the same request fails")
+    assert SourcePhoto.objects.filter(pk=photo_pk).exists()
+    assert all(storage.exists(name) for name in names)
+    assert DeletionReceipt.objects.count() == receipts
+    assert not PendingFileDeletion.objects.exists()
+    # Committed, the bytes go with the row, and nothing is left pending.
+    photo_delete(photo=SourcePhoto.objects.get(pk=photo_pk), reason="request")
+    assert not any(storage.exists(name) for name in names)
+    assert storage.exists(kept.image.name) and not PendingFileDeletion.objects.exists()
+
+
+@pytest.mark.promise("P08")
+def test_bytes_left_by_a_process_that_stopped_after_the_commit_go_at_the_next_sweep(
+    alice, bob, make_session
+):
+    from sessions_app.models import SourcePhoto
+
+    erased = SourcePhoto.objects.filter(photo_session=make_session(alice)).first()
+    other = SourcePhoto.objects.filter(photo_session=make_session(bob)).first()
+    storage = erased.image.storage
+    # What a worker killed between the erasure's commit and the deletion of its bytes leaves.
+    PendingFileDeletion.objects.create(name=erased.image.name)
+    result = services.retention_sweep()
+    assert result["files_deleted"] == 1 and not PendingFileDeletion.objects.exists()
+    assert not storage.exists(erased.image.name)
+    assert storage.exists(other.image.name) and storage.exists(other.thumbnail.name)
 
 
 @pytest.mark.promise("P09")

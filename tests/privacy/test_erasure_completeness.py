@@ -156,6 +156,7 @@ def test_the_export_zip_carries_the_photos_and_portraits_but_no_earlier_export(a
     assert all(any(i in n for i in photo_ids) for n in files if n.startswith("files/photos/"))
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P11")
 def test_account_erasure_leaves_nothing_of_the_customer_in_any_store(client, alice, bob, planted):
     from accounts.models import LoginSession, SupportRequest

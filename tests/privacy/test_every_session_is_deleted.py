@@ -134,6 +134,7 @@ def test_the_policy_page_publishes_the_abandoned_session_period(
     assert "21 days" in row.group(1)
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P03")
 def test_an_officers_withdrawal_request_erases_every_session_whatever_the_latest_row(
     alice, bob, make_session, staff

@@ -31,6 +31,7 @@ def running_job(ps, kind):
     return GenerationJob.objects.create(photo_session=ps, kind=kind, state="running")
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P05")
 @pytest.mark.promise("P08")
 def test_a_new_checkpoint_replaces_the_sessions_older_one_of_its_kind_only(alice, make_session):
@@ -53,6 +54,7 @@ def test_a_new_checkpoint_replaces_the_sessions_older_one_of_its_kind_only(alice
     assert (receipt.category, receipt.reason) == ("training_artifacts", "superseded")
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P03")
 @pytest.mark.promise("P08")
 def test_a_stopped_job_erases_its_sessions_weights_and_its_own_portraits_only(alice, make_session):

@@ -354,6 +354,7 @@ def test_bobs_session_id_with_alices_photo_id_is_404(
     assert client.get(f"/en/sessions/{bobs.public_id}/photos/{photo.pk}/image/").status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 @pytest.mark.promise("P08")
 def test_the_customer_deletes_an_accepted_photo_and_what_was_made_from_it(
     client, alice, collecting_session, make_session
@@ -429,6 +430,7 @@ def test_submit_needs_ten_photos_then_queues_for_generation(client, collecting_s
     assert late.status_code == 409
 
 
+@pytest.mark.django_db(transaction=True)  # the erasure's bytes go at commit
 def test_s3_private_storage_keeps_photos_private(client, collecting_session, s3_private_storage):
     import urllib.request
 
