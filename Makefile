@@ -78,9 +78,11 @@ worker: install
 node_modules/.package-lock.json: package.json package-lock.json | system-test
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
-# The types first: seconds once .mypy_cache is warm, about a minute on a fresh machine.
+# The types and the import contracts first: seconds once .mypy_cache is warm, about a minute on
+# a fresh machine.
 test: system-test install locale/ko/LC_MESSAGES/django.mo node_modules/.package-lock.json
 	$(MYPY)
+	$(BIN)/lint-imports
 	OMP_NUM_THREADS=1 PICTUREUS_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the journeys in a real browser.
@@ -100,6 +102,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MYPY)
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(MYPY)
