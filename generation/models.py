@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from pictureus.storage import private_storage
+from pictureus.storage import SessionFilePath, private_storage
 
 
 class GenerationJob(models.Model):
@@ -118,12 +118,7 @@ class GenerationJob(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
 
-def artifact_path(instance: "TrainingArtifact", filename: str) -> str:
-    suffix = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
-    return (
-        f"sessions/{instance.photo_session.public_id}/training/"
-        f"{instance.kind}-{uuid.uuid4().hex}.{suffix}"
-    )
+artifact_path = SessionFilePath("training", kind_prefix=True)
 
 
 class TrainingArtifact(models.Model):
@@ -165,12 +160,8 @@ class TrainingArtifact(models.Model):
         return f"{self.get_kind_display()} of session {self.photo_session_id}"
 
 
-def portrait_path(instance: "Portrait", filename: str) -> str:
-    return f"sessions/{instance.photo_session.public_id}/portraits/{uuid.uuid4().hex}.png"
-
-
-def portrait_preview_path(instance: "Portrait", filename: str) -> str:
-    return f"sessions/{instance.photo_session.public_id}/previews/{uuid.uuid4().hex}.webp"
+portrait_path = SessionFilePath("portraits", "png")
+portrait_preview_path = SessionFilePath("previews", "webp")
 
 
 class Portrait(models.Model):

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
-    FileResponse,
     Http404,
     HttpResponseNotModified,
     JsonResponse,
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pictureus.pagecache import cached_page
+from pictureus.storage import private_file_response
 from privacy.services import retention_dates
 from sessions_app.access import session_for_user
 from sessions_app.models import StylePack
@@ -109,14 +109,11 @@ def portrait_file(request, public_id, portrait_id, kind):
     photo_session = session_for_user(request, public_id)
     portrait = _portrait_for(photo_session, portrait_id)
     if kind == "full":
-        return FileResponse(
-            portrait.image.open("rb"),
-            as_attachment=True,
-            filename=portrait.download_name(),
-            content_type="image/png",
+        return private_file_response(
+            portrait.image, content_type="image/png", download_name=portrait.download_name()
         )
     if kind == "preview":
-        return FileResponse(portrait.preview.open("rb"), content_type="image/webp")
+        return private_file_response(portrait.preview, content_type="image/webp")
     raise Http404
 
 
@@ -181,7 +178,8 @@ def sample_image(request, public_id):
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        response = FileResponse(featured.portrait.preview.open("rb"), content_type="image/webp")
+        response = private_file_response(featured.portrait.preview, content_type="image/webp")
     response["ETag"] = etag
+    # Shown on the public site, but asked again each time: a withdrawal takes effect at once.
     response["Cache-Control"] = "no-cache"
     return response

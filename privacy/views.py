@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pictureus.pagecache import page_cached
+from pictureus.storage import private_file_response
 
 from . import registry, services
 from .forms import (
@@ -179,13 +180,9 @@ def export_download(request, token):
         export = services.export_from_token(token, user=request.user)
     except services.PrivacyError as exc:
         return render(request, "privacy/refused.html", {"message": str(exc)}, status=400)
-    response = FileResponse(
-        export.file.storage.open(export.file.name, "rb"),
-        as_attachment=True,
-        filename="pictureus-my-data.zip",
+    return private_file_response(
+        export.file, content_type="application/zip", download_name="pictureus-my-data.zip"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -391,9 +388,7 @@ def staff_photo(request, kind, pk):
     if not fieldfile:
         raise Http404
     services.audit_photo_view(actor=request.user, photo=obj, request=request, field=field)
-    response = FileResponse(fieldfile.storage.open(fieldfile.name, "rb"))
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(fieldfile)
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pictureus.db import prepared_cursor
-from pictureus.storage import private_storage
+from pictureus.storage import SessionFilePath, private_storage
 from pictureus.translated import Translated, TranslatedFieldsMixin
 
 if TYPE_CHECKING:
@@ -237,12 +237,8 @@ class SessionTransition(models.Model):
         return gettext(self.cause)
 
 
-def source_photo_path(instance: "SourcePhoto", filename: str) -> str:
-    return f"sessions/{instance.photo_session.public_id}/originals/{uuid.uuid4().hex}.jpg"
-
-
-def source_thumb_path(instance: "SourcePhoto", filename: str) -> str:
-    return f"sessions/{instance.photo_session.public_id}/thumbs/{uuid.uuid4().hex}.webp"
+source_photo_path = SessionFilePath("originals", "jpg")
+source_thumb_path = SessionFilePath("thumbs", "webp")
 
 
 class SourcePhoto(models.Model):

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from generation import services as generation_services
 from pictureus.money import currency_for_language
 from pictureus.pagecache import cached_page
+from pictureus.storage import private_file_response
 from privacy.models import ConsentRecord
 from privacy.services import (
     consent_is_current,
@@ -368,24 +369,9 @@ def _photos_page(request, photo_session, results):
 def photo_file(request, public_id, photo_id, kind):
     photo_session = session_for_user(request, public_id)
     photo = get_object_or_404(photo_session.photos, pk=photo_id)
-    fieldfile = photo.thumbnail if kind == "thumb" else photo.image
-    if not fieldfile:
-        raise Http404
-    storage = fieldfile.storage
-    try:
-        path = storage.path(fieldfile.name)
-    except NotImplementedError:
-        # Object storage: a presigned URL that expires in minutes.
-        response = HttpResponseRedirect(storage.url(fieldfile.name))
-    else:
-        try:
-            handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-        except FileNotFoundError:
-            raise Http404 from None
-        content_type = "image/webp" if kind == "thumb" else "image/jpeg"
-        response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    if kind == "thumb":
+        return private_file_response(photo.thumbnail, content_type="image/webp", presign=True)
+    return private_file_response(photo.image, content_type="image/jpeg", presign=True)
 
 
 @login_required
