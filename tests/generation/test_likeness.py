@@ -71,7 +71,9 @@ def checked(delivered, settings):  # noqa: F811
     return job, list(delivered.styles.order_by("order", "id"))
 
 
-def test_the_most_alike_candidates_are_delivered_and_no_others(checked):
+def test_the_most_alike_candidates_are_delivered_and_no_others(
+    checked, django_capture_on_commit_callbacks
+):
     from privacy.models import DeletionReceipt
 
     job, (studio, outdoor) = checked
@@ -81,7 +83,8 @@ def test_the_most_alike_candidates_are_delivered_and_no_others(checked):
     assert candidates_short(job=job) == []
     receipts = DeletionReceipt.objects.count()
 
-    assert portraits_choose(job=job) == {}
+    with django_capture_on_commit_callbacks(execute=True):  # the deleted files go at commit
+        assert portraits_choose(job=job) == {}
     kept = {(p.style_id, p.likeness) for p in job.portraits.all()}
     assert kept == {(studio.pk, 0.8), (studio.pk, 0.61), (outdoor.pk, 0.9), (outdoor.pk, 0.7)}
     # The face-less and the unlike candidates are deleted, files and all, with receipts.
