@@ -58,31 +58,42 @@ def inspect_base_model(value: str) -> dict:
     if not path.exists():
         raise BaseModelError(f"PICTUREUS_BASE_MODEL={value}: found nothing at this path")
     if path.is_dir():
-        index = path / "model_index.json"
-        if not index.is_file():
-            found = ", ".join(sorted(p.name for p in path.iterdir())[:12]) or "an empty folder"
-            raise BaseModelError(
-                f"PICTUREUS_BASE_MODEL={value}: a folder without model_index.json "
-                f"(found: {found}); expected a diffusers Stable Diffusion folder"
-            )
-        class_name = pipeline_class_name(index, value)
-        family = PIPELINE_FAMILIES.get(class_name)
-        if family is None:
-            raise BaseModelError(
-                f"PICTUREUS_BASE_MODEL={value}: found a {class_name or 'unnamed'} pipeline; "
-                f"supported: {', '.join(PIPELINE_FAMILIES)}"
-            )
-        missing = [name for name in COMPONENTS[family] if not (path / name).is_dir()]
-        if missing:
-            raise BaseModelError(
-                f"PICTUREUS_BASE_MODEL={value}: a {class_name} folder missing {', '.join(missing)}"
-            )
-        return {"family": family, "format": "diffusers", "path": str(path)}
+        return _inspect_folder(path, value)
     if path.suffix != ".safetensors":
         raise BaseModelError(
             f"PICTUREUS_BASE_MODEL={value}: found a {path.suffix or 'suffix-less'} file; "
             "expected a diffusers folder or a single-file .safetensors checkpoint"
         )
+    return _inspect_single_file(path, value)
+
+
+def _inspect_folder(path: Path, value: str) -> dict:
+    """A diffusers folder: its pipeline class and the components that family needs."""
+    index = path / "model_index.json"
+    if not index.is_file():
+        found = ", ".join(sorted(p.name for p in path.iterdir())[:12]) or "an empty folder"
+        raise BaseModelError(
+            f"PICTUREUS_BASE_MODEL={value}: a folder without model_index.json "
+            f"(found: {found}); expected a diffusers Stable Diffusion folder"
+        )
+    class_name = pipeline_class_name(index, value)
+    family = PIPELINE_FAMILIES.get(class_name)
+    if family is None:
+        raise BaseModelError(
+            f"PICTUREUS_BASE_MODEL={value}: found a {class_name or 'unnamed'} pipeline; "
+            f"supported: {', '.join(PIPELINE_FAMILIES)}"
+        )
+    missing = [name for name in COMPONENTS[family] if not (path / name).is_dir()]
+    if missing:
+        raise BaseModelError(
+            f"PICTUREUS_BASE_MODEL={value}: a {class_name} folder missing {', '.join(missing)}"
+        )
+    return {"family": family, "format": "diffusers", "path": str(path)}
+
+
+def _inspect_single_file(path: Path, value: str) -> dict:
+    """A single-file checkpoint: its family from its tensor names, and the diffusers config
+    folder next to it that the loader needs."""
     keys = safetensors_keys(path)
     if any(key.startswith("conditioner.embedders.1.") for key in keys):
         family = "sdxl"

@@ -12,12 +12,10 @@ key, so a run never trains on latents, or continues weights, of photos that are 
 """
 
 import hashlib
-import io
 import json
 import logging
 import struct
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
 from .base import LORA_TARGETS, BaseModel
+from .checkpoints import CheckpointWriter, checkpoint_restore, checkpoint_state, lora_state
 
 logger = logging.getLogger(__name__)
 
@@ -210,12 +209,6 @@ def lora_add(unet, rank: int, seed: int = 0) -> list[torch.nn.Parameter]:
     return params
 
 
-def lora_state(unet) -> dict:
-    from peft.utils import get_peft_model_state_dict
-
-    return {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(unet).items()}
-
-
 def lora_file_bytes(base: BaseModel, unet) -> bytes:
     """The LoRA as the bytes of diffusers' pytorch_lora_weights.safetensors."""
     from diffusers.utils import convert_state_dict_to_diffusers
@@ -224,75 +217,6 @@ def lora_file_bytes(base: BaseModel, unet) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = base.lora_save(layers, Path(tmp))
         return path.read_bytes()
-
-
-def _on_cpu(value):
-    """A copy on the CPU of every tensor in `value` (dicts and lists followed)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _on_cpu(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(_on_cpu(v) for v in value)
-    return value
-
-
-def checkpoint_state(unet, optimizer, step: int, key: str) -> dict:
-    """What resuming needs, copied off the device: the LoRA, the optimizer's moments, the step."""
-    state = {"lora": lora_state(unet), "optimizer": optimizer.state_dict(), "step": step}
-    return _on_cpu(state) | {"key": key}
-
-
-def checkpoint_bytes(unet, optimizer, step: int, key: str) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(checkpoint_state(unet, optimizer, step, key), buffer)
-    return buffer.getvalue()
-
-
-class CheckpointWriter:
-    """Serialises and stores checkpoints on a thread of its own while training goes on; one
-    at a time (a new one waits only for the previous one to be stored)."""
-
-    def __init__(self, store: Callable[[bytes, int], object]):
-        self.store = store
-        self.thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-
-    def submit(self, state: dict, step: int) -> None:
-        self.wait()
-
-        def write():
-            try:
-                buffer = io.BytesIO()
-                torch.save(state, buffer)
-                self.store(buffer.getvalue(), step)
-            except BaseException as exc:  # noqa: BLE001 - raised again on the training thread
-                self.error = exc
-
-        self.thread = threading.Thread(target=write, name=f"checkpoint-{step}", daemon=True)
-        self.thread.start()
-
-    def wait(self) -> None:
-        """Until the checkpoint being written is stored; its error, if any, is raised here."""
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-
-
-def checkpoint_restore(unet, optimizer, data: bytes, key: str) -> int:
-    """Continue from the checkpoint in `data` when it was made under `key`; the step it holds,
-    or 0 (start afresh) when it was not."""
-    from peft.utils import set_peft_model_state_dict
-
-    state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    if not key or state.get("key") != key:
-        return 0
-    set_peft_model_state_dict(unet, state["lora"])
-    optimizer.load_state_dict(state["optimizer"])
-    return int(state["step"])
 
 
 def noise_scheduler_for(base: BaseModel):
@@ -328,13 +252,7 @@ def train_lora(
         cache = encode_cache(base, images_to_tensor(images), config)
         if on_cache:
             on_cache(cache_to_bytes(cache, key))
-    if base.device.type == "cuda":
-        # Only the UNet is needed from here on: the encoders leave the GPU.
-        base.vae.to("cpu")
-        for name in ("text_encoder", "text_encoder_2"):
-            if getattr(base.pipe, name, None) is not None:
-                getattr(base.pipe, name).to("cpu")
-        torch.cuda.empty_cache()
+    _encoders_leave_the_gpu(base)
 
     unet = base.unet
     unet.train()
@@ -347,62 +265,20 @@ def train_lora(
     start = checkpoint_restore(unet, optimizer, checkpoint, run_key) if checkpoint else 0
     if start and on_resume:
         on_resume(start)
-    scheduler = noise_scheduler_for(base)
-    latents_all = cache["latents"].to(base.device)
-    embeds = cache["embeds"].to(base.device, dtype=base.dtype)
-    extra = {
-        k.removeprefix("extra."): v.to(base.device, dtype=base.dtype)
-        for k, v in cache.items()
-        if k.startswith("extra.")
-    }
-    count = latents_all.shape[0]
-    batch = min(config.batch_size, count)
-    autocast = torch.autocast("cuda", dtype=base.dtype, enabled=base.device.type == "cuda")
+    steps = _Steps(base, cache, config)
     started = last_checkpoint = time.perf_counter()
     # Checkpoints are written beside the training, never in its way (a killed worker resumes
     # from the last one stored).
     writer = CheckpointWriter(on_checkpoint) if on_checkpoint else None
-    losses = None
-
-    def logged_steps(step):
-        """How many steps the current loss sum holds."""
-        return step + 1 - max(start, (step // LOSS_LOG_STEPS) * LOSS_LOG_STEPS)
-
+    losses = _LossLog(start, config.steps)
     for step in range(start, config.steps):
-        # Everything random in a step comes from the step's own seed: resuming is exact.
-        # Drawn on the device itself: no host-to-device copy, no wait, in the step loop.
-        gen = torch.Generator(device=base.device).manual_seed(config.seed * 1_000_003 + step)
-        index = torch.randperm(count, generator=gen, device=base.device)[:batch]
-        latents = latents_all[index]
-        noise = torch.randn(latents.shape, generator=gen, device=base.device)
-        timesteps = torch.randint(
-            0, scheduler.config.num_train_timesteps, (batch,), generator=gen, device=base.device
-        )
-        noisy = scheduler.add_noise(latents, noise, timesteps)
-        if scheduler.config.prediction_type == "v_prediction":
-            target = scheduler.get_velocity(latents, noise, timesteps)
-        else:
-            target = noise
-        cond = {k: v.expand(batch, *v.shape[1:]) for k, v in extra.items()}
-        with autocast:
-            pred = unet(
-                noisy.to(base.dtype),
-                timesteps,
-                encoder_hidden_states=embeds.expand(batch, *embeds.shape[1:]),
-                added_cond_kwargs=cond or None,
-            ).sample
-        loss = F.mse_loss(pred.float(), target.float(), reduction="mean")
+        loss = steps.loss(unet, step)
         loss.backward()
-        # Summed on the device; read (one wait for the GPU) only once per LOSS_LOG_STEPS.
-        losses = loss.detach() if losses is None else losses + loss.detach()
-        if (step + 1) % LOSS_LOG_STEPS == 0 or step + 1 == config.steps:
-            logger.info("step %d: mean loss %.4f", step + 1, losses.item() / logged_steps(step))
-            losses = None
+        losses.add(loss, step)
         torch.nn.utils.clip_grad_norm_(params, 1.0, foreach=True)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         done = step + 1
-        speed = (time.perf_counter() - started) / (done - start)
         now = time.perf_counter()
         by_steps = config.checkpoint_every and done % config.checkpoint_every == 0
         by_time = config.checkpoint_seconds and now - last_checkpoint >= config.checkpoint_seconds
@@ -410,7 +286,7 @@ def train_lora(
             writer.submit(checkpoint_state(unet, optimizer, done, run_key), done)
             last_checkpoint = now
         if on_progress:
-            on_progress(done, config.steps, speed)
+            on_progress(done, config.steps, (now - started) / (done - start))
     if writer:
         writer.wait()
     unet.eval()
@@ -427,3 +303,75 @@ def train_lora(
         "seconds": elapsed,
         "steps_run": config.steps - start,
     }
+
+
+def _encoders_leave_the_gpu(base: BaseModel) -> None:
+    """Only the UNet is needed once the cache is made: the VAE and text encoders go to the CPU."""
+    if base.device.type != "cuda":
+        return
+    base.vae.to("cpu")
+    for name in ("text_encoder", "text_encoder_2"):
+        if getattr(base.pipe, name, None) is not None:
+            getattr(base.pipe, name).to("cpu")
+    torch.cuda.empty_cache()
+
+
+class _Steps:
+    """The cached latents and embeddings on the device, and one step's loss from them."""
+
+    def __init__(self, base: BaseModel, cache: dict, config: TrainingConfig) -> None:
+        self.base, self.config = base, config
+        self.scheduler = noise_scheduler_for(base)
+        self.latents = cache["latents"].to(base.device)
+        self.embeds = cache["embeds"].to(base.device, dtype=base.dtype)
+        self.extra = {
+            k.removeprefix("extra."): v.to(base.device, dtype=base.dtype)
+            for k, v in cache.items()
+            if k.startswith("extra.")
+        }
+        self.count = self.latents.shape[0]
+        self.batch = min(config.batch_size, self.count)
+        self.autocast = torch.autocast("cuda", dtype=base.dtype, enabled=base.device.type == "cuda")
+
+    def loss(self, unet, step: int) -> torch.Tensor:
+        base, batch, scheduler = self.base, self.batch, self.scheduler
+        # Everything random in a step comes from the step's own seed: resuming is exact.
+        # Drawn on the device itself: no host-to-device copy, no wait, in the step loop.
+        gen = torch.Generator(device=base.device).manual_seed(self.config.seed * 1_000_003 + step)
+        index = torch.randperm(self.count, generator=gen, device=base.device)[:batch]
+        latents = self.latents[index]
+        noise = torch.randn(latents.shape, generator=gen, device=base.device)
+        timesteps = torch.randint(
+            0, scheduler.config.num_train_timesteps, (batch,), generator=gen, device=base.device
+        )
+        noisy = scheduler.add_noise(latents, noise, timesteps)
+        if scheduler.config.prediction_type == "v_prediction":
+            target = scheduler.get_velocity(latents, noise, timesteps)
+        else:
+            target = noise
+        cond = {k: v.expand(batch, *v.shape[1:]) for k, v in self.extra.items()}
+        with self.autocast:
+            pred = unet(
+                noisy.to(base.dtype),
+                timesteps,
+                encoder_hidden_states=self.embeds.expand(batch, *self.embeds.shape[1:]),
+                added_cond_kwargs=cond or None,
+            ).sample
+        return F.mse_loss(pred.float(), target.float(), reduction="mean")
+
+
+class _LossLog:
+    """The training loss, summed on the device and logged as a mean every LOSS_LOG_STEPS: read
+    (one wait for the GPU) only then, never every step."""
+
+    def __init__(self, start: int, steps: int) -> None:
+        self.start, self.steps = start, steps
+        self.total: torch.Tensor | None = None
+
+    def add(self, loss: torch.Tensor, step: int) -> None:
+        self.total = loss.detach() if self.total is None else self.total + loss.detach()
+        if (step + 1) % LOSS_LOG_STEPS == 0 or step + 1 == self.steps:
+            # How many steps the sum holds: a resumed run's first window is shorter.
+            held = step + 1 - max(self.start, (step // LOSS_LOG_STEPS) * LOSS_LOG_STEPS)
+            logger.info("step %d: mean loss %.4f", step + 1, self.total.item() / held)
+            self.total = None

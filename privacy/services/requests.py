@@ -118,24 +118,30 @@ def dsr_create(
         if dsr.is_verified:
             _dsr_audit(dsr, "verified", actor=user, method="reauthentication")
             _dsr_apply_immediate(dsr)
+    _dsr_acknowledge(dsr)
+    return dsr
+
+
+def _dsr_acknowledge(dsr: DataSubjectRequest) -> None:
+    """Confirm a new request's receipt: to the requester, with the link that verifies a visitor
+    or confirms an agent's authority, and to the agent."""
     context: dict[str, str] = {}
-    if channel == DataSubjectRequest.Channel.VISITOR:
+    if dsr.channel == DataSubjectRequest.Channel.VISITOR:
         context["verify_url"] = absolute_url(
             reverse("privacy:request_verify", args=[dsr_token(dsr, "visitor")])
         )
-    elif channel == DataSubjectRequest.Channel.AGENT:
+    elif dsr.channel == DataSubjectRequest.Channel.AGENT:
         context["confirm_url"] = absolute_url(
             reverse("privacy:request_confirm", args=[dsr_token(dsr, "agent")])
         )
     _dsr_notify(dsr, "received", **context)
-    if channel == DataSubjectRequest.Channel.AGENT and agent_email:
+    if dsr.channel == DataSubjectRequest.Channel.AGENT and dsr.agent_email:
         privacy_email(
-            to=agent_email,
-            language=language,
+            to=dsr.agent_email,
+            language=dsr.language,
             template="request_agent_received",
             context={"dsr": dsr, "type": dsr.get_type_display()},
         )
-    return dsr
 
 
 def _dsr_apply_immediate(dsr: DataSubjectRequest) -> None:
