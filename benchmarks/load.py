@@ -5,11 +5,12 @@
 Builds a fresh database (pictureus_bench), collects static files with the production storage
 (compressed, cache-busted names), starts gunicorn with DEBUG=0, then runs wrk for a fixed time
 against each page, in rounds: a bare Django view doing one query, the home page, a signed-in
-dashboard with 50 sessions and a gallery of 100 portraits. Then it serves the site again with
-the page cache off (PICTUREUS_PAGE_CACHE=0) and times the dashboard and the gallery "cold",
-each request rendering its page, beside the bare view again. Prints req/s, p50, p99 and errors
-for each (medians over the rounds), the ratios to the bare view of the same run, and whether
-each target is met (exit status 1 when one is not).
+dashboard with 50 sessions, the dashboard of a customer with none, and a gallery of 100
+portraits. Then it serves the site again with the page cache off (PICTUREUS_PAGE_CACHE=0) and
+times the dashboards and the gallery "cold", each request rendering its page, beside the bare
+view again: the empty dashboard cold is the floor of any rendered signed-in page. Prints req/s,
+p50, p99 and errors for each (medians over the rounds), the ratios to the bare view of the same
+run, and whether each target is met (exit status 1 when one is not).
 """
 
 import argparse
@@ -122,21 +123,12 @@ def _seed_in_process():
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
-    from django.test import Client
 
-    from accounts.models import User
     from sessions_app.models import PhotoSession, Plan, StylePack
 
     call_command("load_demo", verbosity=0)
-    user = User.objects.create_user(
-        email="bench@example.com",
-        password="bench-password-0123",  # noqa: S106 - a throwaway local benchmark login
-        display_name="Bench",
-        region="US",
-        age_attestation=User.AgeAttestation.OF_AGE,
-    )
+    user = _customer("bench@example.com", "Bench")
     plan = Plan.objects.get(slug="starter")
     styles = list(StylePack.objects.all()[:2])
     states = [s for s, _ in PhotoSession.State.choices]
@@ -148,22 +140,46 @@ def _seed_in_process():
     )
     for photo_session in sessions:
         photo_session.styles.set(styles)
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    # A signed-in browser holds its CSRF cookie too (the login form set it): send both.
-    client.get("/en/sessions/")
-    cookie = "; ".join(
-        f"{name}={client.cookies[name].value}"
-        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
-    )
+    cookie = _signed_in_cookie(user)
+    # A customer with no sessions: the floor of any signed-in page that renders (site layout,
+    # session, user and the page's own queries, no rows).
+    newcomer = _customer("newcomer@example.com", "Newcomer")
     print("PAGE bare /bench/bare")
     print("PAGE home /en/")
     print(f"PAGE dashboard /en/sessions/ {cookie}")
+    print(f"PAGE no-sessions /en/sessions/ {_signed_in_cookie(newcomer)}")
     gallery = _seed_gallery(user=user, plan=plan, styles=styles)
     if gallery:
         print(f"PAGE gallery {gallery} {cookie}")
     else:
         print("NOTE gallery: no gallery URL yet; left out")
+
+
+def _customer(email, name):
+    from accounts.models import User
+
+    return User.objects.create_user(
+        email=email,
+        password="bench-password-0123",  # noqa: S106 - a throwaway local benchmark login
+        display_name=name,
+        region="US",
+        age_attestation=User.AgeAttestation.OF_AGE,
+    )
+
+
+def _signed_in_cookie(user):
+    """The cookies a signed-in browser of `user` sends: the session's and the CSRF one (the
+    login form set it)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    client.get("/en/sessions/")
+    return "; ".join(
+        f"{name}={client.cookies[name].value}"
+        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+    )
 
 
 def _seed_gallery(*, user, plan, styles):
@@ -397,7 +413,7 @@ def main():
     static_line = warm.pop("static_line")
     # The render path itself: the page cache off, so every request renders its page (what a
     # customer's first view, or any view after a change, costs).
-    cold_pages = {name: pages[name] for name in ("bare", "dashboard", "gallery")}
+    cold_pages = {name: pages[name] for name in ("bare", "no-sessions", "dashboard", "gallery")}
     cold = measure(args, {**env, "PICTUREUS_PAGE_CACHE": "0"}, base, cold_pages, static_root)
     cold.pop("static_line")
     results = {**warm, **{f"{name} cold": r for name, r in cold.items() if name != "bare"}}
@@ -408,7 +424,7 @@ def main():
         f"median of {args.rounds} rounds"
     )
     header = ("page", "req/s", "p50 ms", "p99 ms", "errors", "vs bare")
-    print("{:<15} {:>9} {:>8} {:>8} {:>7} {:>8}  target".format(*header))
+    print("{:<20} {:>9} {:>8} {:>8} {:>7} {:>8}  target".format(*header))
     missed = []
     for name, r in results.items():
         ratio = r["ratio"]
@@ -423,7 +439,7 @@ def main():
             verdict = "errors MISSED"
             missed.append(name)
         print(
-            f"{name:<15} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7} "
+            f"{name:<20} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7} "
             f"{ratio:>8.0%}  {verdict}"
         )
     print(static_line)
