@@ -1,5 +1,7 @@
 """The customer's pages in both languages, the new-session form and the back office."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -53,6 +55,33 @@ def test_the_dashboard_lists_only_the_customers_sessions(client, alice, bob, mak
     html = client.get("/en/sessions/").content.decode()
     assert str(mine.public_id) in html and str(theirs.public_id) not in html
     assert "Paid" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["Started on", "Deletion dates: original photos", "are deleted on"]),
+        ("ko", ["시작", "삭제 예정일: 원본 사진", "삭제됩니다"]),
+    ],
+)
+def test_each_dashboard_card_links_its_session_and_says_when_its_data_goes(
+    client, alice, bob, make_session, language, words
+):
+    from sessions_app.services import session_transition
+
+    waiting = make_session(alice, "collecting_photos")
+    delivered = make_session(alice, "generating")
+    session_transition(photo_session=delivered, to_state="delivered", cause="test")
+    theirs = make_session(bob, "paid")
+    client.force_login(alice)
+    html = re.sub(r"\s+", " ", client.get(f"/{language}/sessions/").content.decode())
+    for photo_session in (waiting, delivered):
+        assert html.count(f'href="/{language}/sessions/{photo_session.public_id}/"') == 2
+    assert str(theirs.public_id) not in html
+    cards = html.split('class="card session-card"')[1:]
+    assert len(cards) == 2 and all(words[0] in card for card in cards)
+    assert sum(words[1] in card for card in cards) == 1
+    assert sum(words[2] in card for card in cards) == 1
 
 
 @pytest.mark.parametrize(
