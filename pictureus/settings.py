@@ -244,6 +244,38 @@ ACCOUNT_RATE_LIMITS = {
     "support": "5/h/key",
 }
 
+# Kakao and Naver sign-in (accounts/social/): each is offered only when its client id is set.
+# Both ask for the display name and the email address only (P01); the tokens are not kept.
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
+]
+SOCIALACCOUNT_ADAPTER = "accounts.social.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    provider: {
+        "provider_class": f"accounts.social.{provider}.provider.{provider.title()}Provider",
+        "APPS": (
+            [{"client_id": env(f"{prefix}_CLIENT_ID"), "secret": env(f"{prefix}_CLIENT_SECRET")}]
+            if env(f"{prefix}_CLIENT_ID")
+            else []
+        ),
+        "SCOPE": scope,
+    }
+    for provider, prefix, scope in [
+        ("kakao", "KAKAO", ["profile_nickname", "account_email"]),
+        # Naver's items are chosen in its developer console: nickname and email address.
+        ("naver", "NAVER", []),
+    ]
+}
+if env("NAVER_CLIENT_ID") and not env("NAVER_CLIENT_SECRET"):
+    raise ImproperlyConfigured("NAVER_CLIENT_ID is set without NAVER_CLIENT_SECRET.")
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+# A provider's confirmed address signs in to the account that confirmed the same address.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
