@@ -261,6 +261,9 @@ SOCIALACCOUNT_PROVIDERS = {
             else []
         ),
         "SCOPE": scope,
+        # Kakao flags each address it confirmed. Naver has no flag and gives the contact address
+        # its member confirmed: trusted as such, or only at listed domains (["naver.com"]).
+        "VERIFIED_EMAIL": provider == "naver",
     }
     for provider, prefix, scope in [
         ("kakao", "KAKAO", ["profile_nickname", "account_email"]),

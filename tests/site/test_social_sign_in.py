@@ -205,6 +205,18 @@ def test_an_unconfirmed_kakao_address_is_refused(client, standin):
     _nothing_created()
 
 
+def test_naver_addresses_can_be_trusted_by_domain_only(client, standin, settings):
+    providers = settings.SOCIALACCOUNT_PROVIDERS
+    providers["naver"] = {**providers["naver"], "VERIFIED_EMAIL": ["naver.com"]}
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    text = _refusal(client, _sign_in(client, "naver"))
+    assert "네이버에서 확인된 이메일 주소를 받지 못해" in text
+    _nothing_created()
+    standin.profiles["naver"]["email"] = "jisoo@naver.com"
+    assert _sign_in(client, "naver")["Location"] == "/ko/sessions/"
+    assert User.objects.get().email == "jisoo@naver.com"
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_no_email_address_is_refused(client, standin, provider):
     profile = standin.profiles[provider]
