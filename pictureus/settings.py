@@ -271,6 +271,13 @@ SOCIALACCOUNT_PROVIDERS = {
         ("naver", "NAVER", []),
     ]
 }
+# A sign-in button's form is answered with a redirect to the provider, which the
+# Content-Security-Policy's form-action must allow (Kakao's login moves across its subdomains).
+SOCIAL_SIGN_IN_FORM_ACTION = [
+    origin
+    for provider, origin in [("kakao", "https://*.kakao.com"), ("naver", "https://nid.naver.com")]
+    if SOCIALACCOUNT_PROVIDERS[provider]["APPS"]
+]
 if env("NAVER_CLIENT_ID") and not env("NAVER_CLIENT_SECRET"):
     raise ImproperlyConfigured("NAVER_CLIENT_ID is set without NAVER_CLIENT_SECRET.")
 SOCIALACCOUNT_STORE_TOKENS = False
@@ -459,7 +466,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF, "https://checkout.stripe.com"],
+        "form-action": [SELF, "https://checkout.stripe.com", *SOCIAL_SIGN_IN_FORM_ACTION],
         "frame-ancestors": [NONE],
     }
 }

@@ -270,3 +270,49 @@ def test_export_and_erasure_cover_sign_in_accounts_and_tokens(client, standin, s
     assert response.status_code == 302
     assert fresh.session["_auth_user_id"] != str(user.pk)
     assert SocialAccount.objects.get(provider="kakao").user.email == "minji@kakao.example"
+
+
+# --- configuration from the environment ---------------------------------------------------
+
+_SHOW = (
+    "from django.conf import settings as s; import json; print(json.dumps({"
+    "'apps': {k: v['APPS'] for k, v in s.SOCIALACCOUNT_PROVIDERS.items()},"
+    "'form_action': s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']}))"
+)
+
+
+def _settings_with(tmp_path, **env):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("KAKAO_", "NAVER_"))}
+    base.update(PICTUREUS_DATA_DIR=str(tmp_path), **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", _SHOW],
+        cwd=ROOT, env=base, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_keys_come_from_the_environment_and_open_the_policy_to_that_provider(tmp_path):
+    result = _settings_with(tmp_path, KAKAO_CLIENT_ID="kakao-rest-key", KAKAO_CLIENT_SECRET="s1")
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout.splitlines()[-1])
+    assert shown["apps"] == {
+        "kakao": [{"client_id": "kakao-rest-key", "secret": "s1"}],
+        "naver": [],
+    }
+    assert "https://*.kakao.com" in shown["form_action"]
+    assert not any("naver" in origin for origin in shown["form_action"])
+    # Nothing in the repository: without the environment, no provider and no opening.
+    shown = json.loads(_settings_with(tmp_path).stdout.splitlines()[-1])
+    assert shown["apps"] == {"kakao": [], "naver": []}
+    assert shown["form_action"] == ["'self'", "https://checkout.stripe.com"]
+
+
+def test_a_naver_id_without_its_secret_stops_start_up(tmp_path):
+    result = _settings_with(tmp_path, NAVER_CLIENT_ID="naver-id")
+    assert result.returncode != 0
+    assert "NAVER_CLIENT_ID is set without NAVER_CLIENT_SECRET" in result.stderr

@@ -1,6 +1,7 @@
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.providers.base import ProviderException
 from allauth.socialaccount.providers.naver.provider import NaverProvider as AllauthNaverProvider
 
@@ -30,8 +31,12 @@ class NaverProvider(AllauthNaverProvider):
 
     def extract_email_addresses(self, data: Any) -> list[EmailAddress]:
         email = _profile(data).get("email")
-        # Naver gives only the member's confirmed contact address; it has no flag of its own.
-        return [EmailAddress(email=email, verified=True, primary=True)] if email else []
+        if not email:
+            return []
+        # Naver gives the member's contact address without a flag: whether it counts as
+        # confirmed is the setting VERIFIED_EMAIL (True, or the domains to trust).
+        verified = get_adapter().is_email_verified(self, email)
+        return [EmailAddress(email=email, verified=verified, primary=True)]
 
     def extract_extra_data(self, data: Any) -> dict[str, Any]:
         fields = self.extract_common_fields(data)
