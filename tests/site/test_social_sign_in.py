@@ -146,7 +146,8 @@ def test_region_and_age_are_still_asked_before_the_first_purchase(client, standi
 
 def test_a_confirmed_account_with_the_same_address_is_joined_and_told(client, standin, bob):
     mine = _customer("minji@kakao.example", verified=True)
-    response = _sign_in(client, "kakao")
+    User.objects.filter(pk=mine.pk).update(preferred_language="ko")
+    response = _sign_in(client, "kakao", language="en")
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(mine.pk)
     assert User.objects.count() == 2
@@ -154,8 +155,10 @@ def test_a_confirmed_account_with_the_same_address_is_joined_and_told(client, st
     mine.refresh_from_db()
     # The password still works: joining takes nothing from the account.
     assert mine.check_password("pw-Customer-123") and mine.display_name == "Old"
+    # Told in the account's own language, whatever page the sign-in started from.
     assert [m.to for m in mail.outbox] == [["minji@kakao.example"]]
-    assert "Kakao" in mail.outbox[0].subject
+    assert mail.outbox[0].subject == "PictureUs 계정에 카카오 로그인이 추가되었습니다"
+    assert "카카오에서 계정과 같은 이메일 주소를 확인했으므로" in mail.outbox[0].body
 
 
 def test_an_unconfirmed_account_with_the_same_address_is_never_joined(client, standin):
@@ -236,6 +239,20 @@ def test_a_refused_token_request_is_refused_here(client, standin):
     text = _refusal(client, _sign_in(client, "kakao"))
     assert "로그인하지 못했습니다" in text
     _nothing_created()
+
+
+# --- the back office ---------------------------------------------------------------------
+
+
+def test_the_back_office_shows_the_provider_but_holds_no_keys_or_tokens(client, standin, staff):
+    _sign_in(Client(), "kakao")
+    customer = User.objects.get(socialaccount__provider="kakao")
+    client.force_login(staff)
+    page = page_text(client.get(f"/en/backoffice/accounts/user/{customer.pk}/change/"))
+    assert "Also signs in with: Kakao" in page
+    # Keys live in the environment only; nothing here can repoint sign-in or read a token.
+    for model in ("socialapp", "socialtoken", "socialaccount"):
+        assert client.get(f"/en/backoffice/socialaccount/{model}/").status_code == 404
 
 
 # --- export and erasure ---------------------------------------------------------------------
