@@ -133,6 +133,26 @@ def test_signing_in_again_reaches_the_same_account(client, standin, provider):
     assert User.objects.count() == 1 and SocialAccount.objects.count() == 1
 
 
+def test_the_only_way_in_cannot_be_removed(client, standin):
+    _sign_in(client, "kakao")
+    account = SocialAccount.objects.get()
+    response = client.post("/ko/accounts/3rdparty/", {"account": account.pk})
+    assert response.status_code == 200
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+    assert not mail.outbox
+
+
+def test_an_account_with_a_password_can_remove_kakao_and_is_told(client, standin):
+    mine = _customer("minji@kakao.example", verified=True)
+    User.objects.filter(pk=mine.pk).update(preferred_language="ko")
+    _sign_in(client, "kakao")
+    mail.outbox.clear()
+    response = client.post("/ko/accounts/3rdparty/", {"account": SocialAccount.objects.get().pk})
+    assert response.status_code == 302
+    assert not SocialAccount.objects.exists()
+    assert [m.subject for m in mail.outbox] == ["PictureUs 계정에서 카카오 로그인이 삭제되었습니다"]
+
+
 @pytest.mark.promise("P17")
 def test_region_and_age_are_still_asked_before_the_first_purchase(client, standin):
     _sign_in(client, "kakao")
