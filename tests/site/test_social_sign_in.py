@@ -13,7 +13,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.models import User
-from tests.oauth_standin import PLANTED, StandIn, kakao_profile, provider_settings
+from tests.oauth_standin import PLANTED, StandIn, provider_settings
 
 from .helpers import page_text
 
@@ -221,8 +221,10 @@ def test_a_state_that_is_not_this_browsers_is_refused(client, standin, provider)
     _nothing_created()
 
 
-def test_an_unconfirmed_kakao_address_is_refused(client, standin):
-    standin.profiles["kakao"] = kakao_profile(verified=False)
+@pytest.mark.parametrize("flag", ["is_email_verified", "is_email_valid"])
+def test_an_unconfirmed_or_lapsed_kakao_address_is_refused(client, standin, flag):
+    # Unconfirmed, or confirmed once and no longer valid (Kakao's is_email_valid).
+    standin.profiles["kakao"]["kakao_account"][flag] = False
     text = _refusal(client, _sign_in(client, "kakao"))
     assert "카카오에서 확인된 이메일 주소를 받지 못해" in text
     _nothing_created()
