@@ -1,6 +1,7 @@
 """What the accounts app keeps about a person, declared to the privacy registry."""
 
 from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
@@ -82,6 +83,28 @@ register(
         unexported=("key",),
         export_as="email_confirmations",
         order=80,
+    )
+)
+# Kakao and Naver sign-ins: the provider's id for the person, with the display name and address
+# it gave (accounts.social). Tokens are not kept (SOCIALACCOUNT_STORE_TOKENS); should that change,
+# they are erased with the account and never exported.
+register(
+    Holding(
+        model=SocialToken,
+        category=ACCOUNT,
+        owner="account__user",
+        unexported=("token", "token_secret"),
+        export_as="sign_in_tokens",
+        order=70,
+    )
+)
+register(
+    Holding(
+        model=SocialAccount,
+        category=ACCOUNT,
+        owner="user",
+        export_as="sign_in_providers",
+        order=75,
     )
 )
 register(

@@ -244,6 +244,48 @@ ACCOUNT_RATE_LIMITS = {
     "support": "5/h/key",
 }
 
+# Kakao and Naver sign-in (accounts/social/): each is offered only when its client id is set.
+# Both ask for the display name and the email address only (P01); the tokens are not kept.
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
+]
+SOCIALACCOUNT_ADAPTER = "accounts.social.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    provider: {
+        "provider_class": f"accounts.social.{provider}.provider.{provider.title()}Provider",
+        "APPS": (
+            [{"client_id": env(f"{prefix}_CLIENT_ID"), "secret": env(f"{prefix}_CLIENT_SECRET")}]
+            if env(f"{prefix}_CLIENT_ID")
+            else []
+        ),
+        "SCOPE": scope,
+        # Kakao flags each address it confirmed. Naver has no flag and gives the contact address
+        # its member confirmed: trusted as such, or only at listed domains (["naver.com"]).
+        "VERIFIED_EMAIL": provider == "naver",
+    }
+    for provider, prefix, scope in [
+        ("kakao", "KAKAO", ["profile_nickname", "account_email"]),
+        # Naver's items are chosen in its developer console: nickname and email address.
+        ("naver", "NAVER", []),
+    ]
+}
+# A sign-in button's form is answered with a redirect to the provider, which the
+# Content-Security-Policy's form-action must allow (Kakao's login moves across its subdomains).
+SOCIAL_SIGN_IN_FORM_ACTION = [
+    origin
+    for provider, origin in [("kakao", "https://*.kakao.com"), ("naver", "https://nid.naver.com")]
+    if SOCIALACCOUNT_PROVIDERS[provider]["APPS"]
+]
+if env("NAVER_CLIENT_ID") and not env("NAVER_CLIENT_SECRET"):
+    raise ImproperlyConfigured("NAVER_CLIENT_ID is set without NAVER_CLIENT_SECRET.")
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+# A provider's confirmed address signs in to the account that confirmed the same address.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -424,7 +466,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF, "https://checkout.stripe.com"],
+        "form-action": [SELF, "https://checkout.stripe.com", *SOCIAL_SIGN_IN_FORM_ACTION],
         "frame-ancestors": [NONE],
     }
 }
