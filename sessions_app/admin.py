@@ -11,6 +11,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from pictureus.backoffice.lookups import failed_unrefunded_q
+from privacy.services.retention import retention_periods
+from privacy.services.sweep import sessions_due
+
 from . import services
 from .access import session_for_staff
 from .models import (
@@ -136,6 +140,35 @@ class AgeFilter(admin.SimpleListFilter):
         )
 
 
+class RefundFilter(admin.SimpleListFilter):
+    title = _("refund")
+    parameter_name = "refund"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("Failed, not refunded"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(failed_unrefunded_q())
+        return queryset
+
+
+class RetentionFilter(admin.SimpleListFilter):
+    title = _("retention")
+    parameter_name = "retention"
+
+    def lookups(self, request, model_admin):
+        return [("7", _("Data to delete within 7 days"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "7":
+            due = sessions_due(
+                now=timezone.now() + datetime.timedelta(days=7), periods=retention_periods()
+            )
+            return queryset.filter(pk__in=due.values("pk"))
+        return queryset
+
+
 class RefundForm(forms.Form):
     amount = forms.IntegerField(
         label=_("amount (minor unit)"),
@@ -149,7 +182,7 @@ class RefundForm(forms.Form):
 @admin.register(PhotoSession)
 class PhotoSessionAdmin(admin.ModelAdmin):
     list_display = ["public_id", "user", "plan", "state", "state_changed_at", "created_at"]
-    list_filter = ["state", AgeFilter, "plan"]
+    list_filter = ["state", AgeFilter, RefundFilter, RetentionFilter, "plan"]
     search_fields = ["public_id", "user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "plan"]
