@@ -50,7 +50,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "attempts",
         "worker",
         "created_at",
-        "duration",
+        "run_time",
         "short_error",
     ]
     list_filter = ["state", StuckFilter, "kind", "created_at"]
@@ -89,6 +89,11 @@ class GenerationJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("progress"))
     def progress(self, job):
         return f"{job.progress_done}/{job.progress_total}"
+
+    @admin.display(description=_("duration"))
+    def run_time(self, job):
+        duration = job.duration
+        return str(duration).split(".")[0] if duration is not None else "–"
 
     @admin.display(description=_("error"))
     def short_error(self, job):

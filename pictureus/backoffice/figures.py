@@ -34,6 +34,10 @@ from .lookups import HOLD_ENDING_DAYS, failed_unrefunded_q, stuck_jobs_q
 from .workers import known_queues, queue_depths, workers_alive
 
 RECEIPTS_REFUSED = "receipts.anchor_refused"
+QUEUE_NAMES = {
+    "default": _("Default (email, exports, sweeps)"),
+    "gpu": _("GPU (training and generation)"),
+}
 BUSINESS_DAYS = 30
 
 
@@ -124,7 +128,7 @@ def _queues_and_workers(now: datetime.datetime) -> dict:
         serving = [w.hostname for w in workers if name in w.queues]
         rows.append(
             {
-                "queue": name,
+                "queue": QUEUE_NAMES.get(name, name),
                 "depth": "–" if depth is None else depth,
                 "workers": serving,
                 "alert": not serving and (depth or name == "gpu"),
