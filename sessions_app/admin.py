@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from pictureus.backoffice.lookups import failed_unrefunded_q
+from pictureus.backoffice.story import session_story
 from privacy.services.retention import retention_periods
 from privacy.services.sweep import sessions_due
 
@@ -205,6 +206,15 @@ class PhotoSessionAdmin(admin.ModelAdmin):
     exclude = ["styles", "subject_token", "class_word"]
     inlines = [TransitionInline, OrderInline, PhotoVerdictInline]
     actions = ["refund_in_full"]
+    # The page opens on the session's whole story (pictureus/backoffice/story.py).
+    change_form_template = "admin/sessions_app/photosession/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        photo_session = self.get_object(request, object_id)
+        if photo_session is not None:
+            story = session_story(photo_session=photo_session, user=request.user)
+            extra_context = {**(extra_context or {}), "story": story}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False

@@ -57,7 +57,6 @@ class Part:
     title: Any
     figures: list[Figure] = field(default_factory=list)
     charts: list[dict] = field(default_factory=list)
-    notes: list[Any] = field(default_factory=list)
 
 
 def changelist(label: str, **params: Any) -> str:

@@ -74,8 +74,14 @@ class BackOfficeSite(admin.AdminSite):
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         from .privacy_figures import privacy_figures
+        from .story import job_act
 
         return [
+            path(
+                "sessions/<int:pk>/jobs/<int:job_id>/<str:action>/",
+                self.admin_view(job_act),
+                name="session_job_act",
+            ),
             path(
                 "privacy-figures/",
                 self.admin_view(privacy_figures, cacheable=False),

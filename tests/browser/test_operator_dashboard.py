@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from generation.models import GenerationJob
 from sessions_app import services as session_services
-from sessions_app.models import Order, PhotoSession
+from sessions_app.models import Order, PhotoSession, StylePack
 from tests.conftest import ROOT, make_customer, wait_for
-from tests.generation.conftest import gen_plan, paid_session  # noqa: F401 - fixtures
+from tests.generation.conftest import add_photos, gen_plan  # noqa: F401 - a fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -54,20 +54,36 @@ def past_month(gen_plan):  # noqa: F811 - the fixture above
 
 
 @pytest.fixture
-def stuck_job(paid_session, language):  # noqa: F811 - the fixture above
-    """A session whose training job's worker was lost 40 minutes ago: silent, still 'running'."""
+def stuck_job(gen_plan, language, settings):  # noqa: F811 - the fixture above
+    """A session whose training job's worker was lost 40 minutes ago: silent, still 'running'.
+
+    The session goes the customer's way through the services (paid, consent, photos, submitted),
+    except that no worker ever reported on its job."""
+    settings.DEBUG = True  # the clearly marked local payment backend
     customer = make_customer(f"minjun-{language}@example.com", region="KR", language=language)
-    photo_session = paid_session(customer)
-    for state in ("queued", "training"):
-        photo_session = session_services.session_transition(
-            photo_session=photo_session, to_state=state, cause="test setup"
-        )
+    photo_session = session_services.session_create(
+        user=customer, plan=gen_plan, styles=StylePack.objects.all(), currency="usd"
+    )
+    order = session_services.order_checkout_start(
+        photo_session=photo_session, success_url="http://x/", cancel_url="http://x/"
+    )
+    session_services.local_payment_complete(order=order)
+    photo_session = session_services.session_consent_give(
+        photo_session=PhotoSession.objects.get(pk=photo_session.pk),
+        face_photos=True, model_improvement=False, marketing_likeness=False,
+    )  # fmt: skip
+    add_photos(photo_session, 10)
     silent_since = timezone.now() - datetime.timedelta(minutes=40)
-    return GenerationJob.objects.create(
+    job = GenerationJob.objects.create(
         photo_session=photo_session, kind="training", state="running", attempts=1,
         progress_total=20, progress_done=7, worker="gpu0@10.0.0.7",
         started_at=silent_since, heartbeat_at=silent_since, enqueued_at=silent_since,
     )  # fmt: skip
+    for state, cause in (("queued", "submitted by customer"), ("training", "training started")):
+        photo_session = session_services.session_transition(
+            photo_session=photo_session, to_state=state, cause=cause
+        )
+    return job
 
 
 def screenshot_for_readme(page, language):
@@ -122,3 +138,10 @@ def test_operator_finds_a_stuck_job_on_the_dashboard_retries_it_and_sees_it_deli
     assert page.locator("#part-now a[href*='stuck=yes'] .bo-value").inner_text() == "0"
     page = visit.click(page.locator("#part-now a[href$='state__exact=delivered']"))
     assert page.locator(f"#result_list a:text-is('{photo_session.public_id}')").count() == 1
+
+    visit.at("the session's story")
+    page = visit.click(page.locator(f"#result_list a:text-is('{photo_session.public_id}')"))
+    timeline = page.locator(".bo-story").inner_text()
+    stuck_job.refresh_from_db()
+    assert stuck_job.state == "succeeded" and f"#{stuck_job.pk}" in timeline
+    assert page.locator(".bo-story tr.bo-alert").count() == 0  # nothing stuck or failed now
