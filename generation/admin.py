@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from pictureus.backoffice.lookups import stuck_jobs_q
+
 from . import samples
 from .models import FeaturedPortrait, GenerationJob, Portrait, TrainingArtifact
 from .services.jobs import job_fail_and_refund, job_retry
@@ -24,6 +26,19 @@ class TrainingArtifactInline(admin.TabularInline):
         return False
 
 
+class StuckFilter(admin.SimpleListFilter):
+    title = _("stuck")
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Stuck: silent or passed over"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(stuck_jobs_q(timezone.now()))
+        return queryset
+
+
 @admin.register(GenerationJob)
 class GenerationJobAdmin(admin.ModelAdmin):
     list_display = [
@@ -35,10 +50,10 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "attempts",
         "worker",
         "created_at",
-        "duration",
+        "run_time",
         "short_error",
     ]
-    list_filter = ["state", "kind", "created_at"]
+    list_filter = ["state", StuckFilter, "kind", "created_at"]
     search_fields = ["photo_session__public_id", "worker", "error", "celery_task_id"]
     list_select_related = ["photo_session__plan", "photo_session__user"]
     date_hierarchy = "created_at"
@@ -74,6 +89,11 @@ class GenerationJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("progress"))
     def progress(self, job):
         return f"{job.progress_done}/{job.progress_total}"
+
+    @admin.display(description=_("duration"))
+    def run_time(self, job):
+        duration = job.duration
+        return str(duration).split(".")[0] if duration is not None else "–"
 
     @admin.display(description=_("error"))
     def short_error(self, job):

@@ -117,7 +117,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "pictureus.backoffice.apps.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -419,6 +419,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "PictureUs <hello@pictureus.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OPERATORS_EMAIL = env_list("OPERATORS_EMAIL", "operators@pictureus.localhost")
+# The language the operators' alerts are written in ("en" or "ko").
+OPERATORS_LANGUAGE = env("OPERATORS_LANGUAGE", LANGUAGE_CODE)
 PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "privacy@pictureus.localhost")
 # The operator and its privacy officer (개인정보 보호책임자), shown in the privacy policy.
 PICTUREUS_COMPANY_NAME = env("PICTUREUS_COMPANY_NAME", "PictureUs Labs")

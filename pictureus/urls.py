@@ -1,17 +1,12 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from django.utils.translation import gettext_lazy as _
 
 from accounts import views as accounts_views
 from generation import views as generation_views
 from sessions_app import views as sessions_views
 
 from . import views
-
-admin.site.site_header = _("PictureUs back office")
-admin.site.site_title = _("PictureUs back office")
-admin.site.index_title = _("Operations")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),

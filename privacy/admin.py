@@ -153,7 +153,13 @@ class DueFilter(admin.SimpleListFilter):
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("Overdue")), ("soon", _("Due within 7 days")), ("open", _("Open"))]
+        return [
+            ("overdue", _("Overdue")),
+            ("within3", _("Due within 3 days")),
+            ("soon", _("Due within 7 days")),
+            ("later", _("Due in more than 3 days")),
+            ("open", _("Open")),
+        ]
 
     def queryset(self, request, queryset):
         today = service_today()
@@ -166,6 +172,12 @@ class DueFilter(admin.SimpleListFilter):
             return open_qs.filter(
                 due_date__gte=today, due_date__lte=today + datetime.timedelta(days=DUE_SOON_DAYS)
             )
+        if self.value() == "within3":
+            return open_qs.filter(
+                due_date__gte=today, due_date__lte=today + datetime.timedelta(days=3)
+            )
+        if self.value() == "later":
+            return open_qs.filter(due_date__gt=today + datetime.timedelta(days=3))
         if self.value() == "open":
             return open_qs
         return queryset

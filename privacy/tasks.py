@@ -35,8 +35,9 @@ def dsr_erasure_run(request_id: int) -> None:
 
 @shared_task
 def retention_sweep() -> dict:
-    """The scheduled retention sweep (django-celery-beat, seeded by a migration)."""
-    return services.retention_sweep()
+    """The scheduled retention sweep (django-celery-beat, seeded by a migration); its outcome
+    goes to the audit log, where the back office and the operators' alerts read it."""
+    return services.sweep.retention_sweep_scheduled()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=300, max_retries=5)

@@ -391,9 +391,6 @@ def staff_photo(request, kind, pk):
     return private_file_response(fieldfile)
 
 
-@login_required
 def staff_dashboard(request):
-    """Counts and rates for the privacy officer: never a person's identity or photos (P07)."""
-    if not (request.user.is_staff and request.user.has_perm("privacy.view_datasubjectrequest")):
-        raise PermissionDenied
-    return render(request, "privacy/staff_dashboard.html", services.privacy_stats())
+    """The privacy figures moved to the back office; old bookmarks follow them there."""
+    return redirect("admin:privacy_figures", permanent=True)

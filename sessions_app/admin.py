@@ -11,6 +11,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from pictureus.backoffice.lookups import failed_unrefunded_q
+from pictureus.backoffice.story import session_story
+from privacy.services import retention_periods, sessions_due
+
 from . import services
 from .access import session_for_staff
 from .models import (
@@ -136,6 +140,35 @@ class AgeFilter(admin.SimpleListFilter):
         )
 
 
+class RefundFilter(admin.SimpleListFilter):
+    title = _("refund")
+    parameter_name = "refund"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("Failed, not refunded"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(failed_unrefunded_q())
+        return queryset
+
+
+class RetentionFilter(admin.SimpleListFilter):
+    title = _("retention")
+    parameter_name = "retention"
+
+    def lookups(self, request, model_admin):
+        return [("7", _("Data to delete within 7 days"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "7":
+            due = sessions_due(
+                now=timezone.now() + datetime.timedelta(days=7), periods=retention_periods()
+            )
+            return queryset.filter(pk__in=due.values("pk"))
+        return queryset
+
+
 class RefundForm(forms.Form):
     amount = forms.IntegerField(
         label=_("amount (minor unit)"),
@@ -149,7 +182,7 @@ class RefundForm(forms.Form):
 @admin.register(PhotoSession)
 class PhotoSessionAdmin(admin.ModelAdmin):
     list_display = ["public_id", "user", "plan", "state", "state_changed_at", "created_at"]
-    list_filter = ["state", AgeFilter, "plan"]
+    list_filter = ["state", AgeFilter, RefundFilter, RetentionFilter, "plan"]
     search_fields = ["public_id", "user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "plan"]
@@ -172,6 +205,15 @@ class PhotoSessionAdmin(admin.ModelAdmin):
     exclude = ["styles", "subject_token", "class_word"]
     inlines = [TransitionInline, OrderInline, PhotoVerdictInline]
     actions = ["refund_in_full"]
+    # The page opens on the session's whole story (pictureus/backoffice/story.py).
+    change_form_template = "admin/sessions_app/photosession/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        photo_session = self.get_object(request, object_id)
+        if photo_session is not None:
+            story = session_story(photo_session=photo_session, user=request.user)
+            extra_context = {**(extra_context or {}), "story": story}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False

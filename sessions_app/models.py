@@ -272,7 +272,10 @@ class SourcePhoto(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"photo {self.pk} of session {self.photo_session_id}"
+        return gettext("photo %(photo)s of session %(session)s") % {
+            "photo": self.pk,
+            "session": self.photo_session_id,
+        }
 
     @property
     def looks_like_someone_else(self) -> bool:

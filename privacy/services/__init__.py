@@ -55,7 +55,7 @@ from .requests import (
 )
 from .retention import retention_dates, retention_deadlines, retention_periods
 from .stats import privacy_stats
-from .sweep import retention_reminders_send, retention_sweep
+from .sweep import retention_reminders_send, retention_sweep, sessions_due
 
 __all__ = [
     "GENESIS_HASH",
@@ -110,6 +110,7 @@ __all__ = [
     "retention_periods",
     "retention_reminders_send",
     "retention_sweep",
+    "sessions_due",
     "session_data_erase",
     "subject_ref_for",
 ]

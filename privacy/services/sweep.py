@@ -19,6 +19,7 @@ from django.utils import timezone
 from .. import registry
 from ..models import DeletionReceipt, LegalHold, RetentionPolicy, RetentionReminder
 from ..registry import Erase
+from .audit import audit_log
 from .erasure import erasures_resume, rows_erase, session_data_erase
 from .holds import active_holds
 from .mail import absolute_url, privacy_email
@@ -32,6 +33,9 @@ from .retention import (
 )
 
 RETENTION = DeletionReceipt.Reason.RETENTION
+# Audit actions of the scheduled sweep's runs: the back office shows the last one.
+SWEEP_DONE = "retention.sweep_done"
+SWEEP_FAILED = "retention.sweep_failed"
 
 
 def _with_data(queryset: models.QuerySet) -> models.QuerySet:
@@ -112,6 +116,24 @@ def retention_sweep(
     result["reminders"] = retention_reminders_send(now=now, dry_run=dry_run)
     result["erasures_resumed"] = 0 if dry_run else erasures_resume()
     result["files_deleted"] = 0 if dry_run else pending_file_deletions_finish()
+    return result
+
+
+def retention_sweep_scheduled() -> dict[str, Any]:
+    """The scheduled sweep: run it and leave its outcome in the audit log (counts, no ids)."""
+    try:
+        result = retention_sweep()
+    except Exception as exc:
+        audit_log(action=SWEEP_FAILED, detail={"error": type(exc).__name__})
+        raise
+    audit_log(
+        action=SWEEP_DONE,
+        detail={
+            "rows": result["rows"],
+            "sessions": {key: len(ids) for key, ids in result["sessions"].items()},
+            "reminders": result["reminders"],
+        },
+    )
     return result
 
 

@@ -112,3 +112,46 @@ def test_the_gallery_costs_the_same_queries_for_10_or_100_portraits(client, alic
     assert queries_for(client, url) == few
     client.force_login(bob)
     assert client.get(url).status_code == 404
+
+
+def add_business(user, count):
+    """Sessions in every state with paid orders over the month, jobs in every state, requests
+    with deadlines: what each figure of the back office's dashboard counts."""
+    import datetime
+
+    from django.utils import timezone
+
+    from generation.models import GenerationJob
+    from privacy.services import dsr_create
+    from sessions_app.models import Order
+
+    add_sessions(user, count)
+    now = timezone.now()
+    jobs = [value for value, _ in GenerationJob.State.choices]
+    for i, photo_session in enumerate(
+        PhotoSession.objects.filter(user=user).order_by("-pk")[:count]
+    ):
+        Order.objects.create(
+            photo_session=photo_session, backend="local", status="paid", currency="usd",
+            amount=1900, paid_at=now - datetime.timedelta(days=i % 30, hours=3),
+        )  # fmt: skip
+        GenerationJob.objects.create(
+            photo_session=photo_session, kind="training", state=jobs[i % 5]
+        )
+        dsr_create(type="access", channel="visitor", email=f"r{i}@example.com", region="US")
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_back_office_dashboard_costs_the_same_queries_for_a_few_or_60_sessions(
+    client, staff, alice, catalogue, language
+):
+    client.force_login(staff)
+    add_business(alice, 6)
+    url = f"/{language}/backoffice/"
+    client.get(url)  # per-process caches (content types, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_business(alice, 54)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)

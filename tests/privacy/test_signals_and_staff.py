@@ -150,14 +150,27 @@ def test_staff_roles_are_least_privilege(support, officer):
 
 
 @pytest.mark.promise("P07")
-def test_the_privacy_dashboard_shows_counts_and_rates_never_people(client, alice, bob, officer):
+def test_the_privacy_dashboard_shows_counts_and_rates_never_people(
+    client, alice, bob, officer, support
+):
     services.consent_record(user=alice, purpose="model_improvement", granted=True, method="form")
     services.consent_record(user=bob, purpose="model_improvement", granted=False, method="form")
     services.dsr_create(type="access", channel="visitor", email=alice.email, region="US")
     client.force_login(officer)
-    page = client.get("/en/privacy/staff/dashboard/").content.decode()
+    # The old address on the customer site leads to the back office.
+    moved = client.get("/en/privacy/staff/dashboard/")
+    assert moved.status_code == 301 and moved["Location"] == "/en/backoffice/privacy-figures/"
+    page = client.get("/en/backoffice/privacy-figures/").content.decode()
     assert "50%" in page
     assert alice.email not in page and bob.email not in page and "Alice" not in page
     assert "/staff/photo/" not in page and "/originals/" not in page
+    # Labels, never the stored codes, in the reader's language.
+    assert ">Access to my data<" in page
+    assert ">access<" not in page
+    korean = client.get("/ko/backoffice/privacy-figures/").content.decode()
+    assert "동의" in korean and ">access<" not in korean
+    # Staff without the privacy officer's right is refused; a customer never gets in.
+    client.force_login(support)
+    assert client.get("/en/backoffice/privacy-figures/").status_code == 403
     client.force_login(bob)
-    assert client.get("/en/privacy/staff/dashboard/").status_code == 403
+    assert client.get("/en/backoffice/privacy-figures/").status_code == 302
