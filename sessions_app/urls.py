@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:public_id>/", views.detail, name="detail"),
     path("<uuid:public_id>/pay/", views.pay, name="pay"),
     path("<uuid:public_id>/pay/test/", views.local_pay, name="local_pay"),
+    path("<uuid:public_id>/withdraw/", views.withdraw, name="withdraw"),
     path("<uuid:public_id>/consent/", views.consent, name="consent"),
     path("<uuid:public_id>/photos/", views.photos, name="photos"),
     path(

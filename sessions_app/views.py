@@ -29,9 +29,11 @@ from privacy.services import (
 
 from . import services
 from .access import session_for_user
-from .forms import ConsentForm, NewSessionForm, UploadForm
-from .models import Order, PhotoSession, Plan, StylePack, WebhookEvent
+from .checkout import WITHDRAWAL_TERMS, WITHDRAWAL_TERMS_VERSION, WithdrawalAgreement
+from .forms import CheckoutForm, ConsentForm, NewSessionForm, UploadForm
+from .models import Order, PhotoSession, Plan, Refund, StylePack, WebhookEvent
 from .photos import MAX_BYTES, PhotoRejected, photo_process
+from .withdrawal import WITHDRAWABLE, session_withdraw
 
 logger = logging.getLogger(__name__)
 S = PhotoSession.State
@@ -119,6 +121,9 @@ def detail(request, public_id):
         "paid_order": photo_session.orders.filter(paid_at__isnull=False)
         .order_by("paid_at")
         .first(),
+        "checkout_form": CheckoutForm(),
+        "withdrawal_terms": WITHDRAWAL_TERMS,
+        "may_withdraw": photo_session.state in WITHDRAWABLE,
     }
     return render(request, "sessions_app/detail.html", context)
 
@@ -128,11 +133,19 @@ def detail(request, public_id):
 def pay(request, public_id):
     photo_session = session_for_user(request, public_id)
     detail_url = request.build_absolute_uri(photo_session_url(photo_session))
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["withdrawal_terms"]:
+            messages.error(request, error)
+        return redirect(photo_session_url(photo_session))
     try:
         order = services.order_checkout_start(
             photo_session=photo_session,
             success_url=f"{detail_url}?checkout=done",
             cancel_url=detail_url,
+            agreement=WithdrawalAgreement(
+                version=WITHDRAWAL_TERMS_VERSION, language=request.LANGUAGE_CODE
+            ),
             actor=request.user,
         )
     except services.InvalidTransition:
@@ -146,6 +159,38 @@ def pay(request, public_id):
     if order.backend == Order.Backend.LOCAL:
         return redirect("sessions_app:local_pay", public_id=photo_session.public_id)
     return HttpResponseRedirect(order.checkout_url)
+
+
+@login_required
+@require_POST
+def withdraw(request, public_id):
+    """The customer withdraws the order before training starts: a full refund (Art. 17)."""
+    photo_session = session_for_user(request, public_id)
+    try:
+        refund = session_withdraw(photo_session=photo_session, actor=request.user)
+    except services.InvalidTransition:
+        messages.error(
+            request,
+            _(
+                "Training of your portraits has started, so the order can no longer be "
+                "withdrawn. Please write to support if something is wrong."
+            ),
+        )
+        return redirect(photo_session_url(photo_session))
+    if refund is None or refund.status != Refund.Status.SUCCEEDED:
+        messages.error(
+            request,
+            _("We could not reach the payment service. Please try again in a minute."),
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Your order is withdrawn and your payment is refunded in full. Your photos "
+                "were deleted."
+            ),
+        )
+    return redirect(photo_session_url(photo_session))
 
 
 def photo_session_url(photo_session):
