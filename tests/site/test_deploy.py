@@ -41,7 +41,9 @@ def _manage(tmp_path, env, *args):
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and k not in SELLER and not k.startswith(("PICTUREUS_TESTING", "DJANGO_"))
+        if k not in PRODUCTION
+        and k not in SELLER
+        and not k.startswith(("PICTUREUS_TESTING", "DJANGO_"))
     }
     base.update(PICTUREUS_DATA_DIR=str(tmp_path), PICTUREUS_TESTING="0", **env)
     return subprocess.run(
