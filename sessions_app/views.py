@@ -177,6 +177,9 @@ def withdraw(request, public_id):
             ),
         )
         return redirect(photo_session_url(photo_session))
+    except services.RefundError:
+        messages.error(request, _("We could not refund this order. Please write to support."))
+        return redirect(photo_session_url(photo_session))
     if refund is None or refund.status != Refund.Status.SUCCEEDED:
         messages.error(
             request,

@@ -14,15 +14,18 @@ from .services import InvalidTransition, session_refund
 
 S = PhotoSession.State
 
-# Nothing has been made for the customer yet in these states.
-WITHDRAWABLE = frozenset({S.PAID, S.COLLECTING_PHOTOS})
+# Nothing has been made for the customer yet in these states. A worker moves a queued session
+# to training under the session's lock, so a withdrawal sees either one or the other; a job
+# that finds its session refunded does nothing.
+WITHDRAWABLE = frozenset({S.PAID, S.COLLECTING_PHOTOS, S.QUEUED})
 
 WITHDRAWN = gettext_noop("order withdrawn by the customer before training")
 
 
 def session_withdraw(*, photo_session: PhotoSession, actor: User) -> Refund | None:
-    """Refund the session's payment in full and end it, then delete its photos (nothing is
-    left to make from them); raise InvalidTransition once training has started.
+    """Refund the session's payment in full and end it, then delete its photos and stop its
+    waiting jobs (nothing is left to make); raise InvalidTransition once training has started,
+    RefundError when there is no payment to refund.
 
     A refund the processor refused leaves the session as it was, to be tried again.
     """

@@ -108,7 +108,30 @@ def test_before_training_the_customer_withdraws_and_is_refunded_in_full(
     assert order.refunds.count() == 1
 
 
-@pytest.mark.parametrize("state", ["queued", "training", "generating"])
+def test_a_queued_session_is_still_withdrawn_before_a_worker_starts_training(
+    client, paid_korean, localstripe_server
+):
+    from sessions_app.services import session_transition
+
+    s, order, intent = paid_korean
+    for state in ("collecting_photos", "queued"):
+        s = session_transition(photo_session=s, to_state=state, cause="test setup")
+    client.post(f"/ko/sessions/{s.public_id}/withdraw/")
+    s.refresh_from_db()
+    order.refresh_from_db()
+    assert s.state == "refunded" and order.amount_refunded == 25000
+
+
+def test_without_a_payment_nothing_is_withdrawn(client, alice, make_session):
+    s = make_session(alice, "paid")  # moved to paid by hand: no order behind it
+    client.force_login(alice)
+    response = client.post(f"/en/sessions/{s.public_id}/withdraw/", follow=True)
+    assert "We could not refund this order." in response.content.decode()
+    s.refresh_from_db()
+    assert s.state == "paid"
+
+
+@pytest.mark.parametrize("state", ["training", "generating"])
 def test_once_training_may_have_started_the_order_cannot_be_withdrawn(
     client, alice, make_session, local_payments, state
 ):
