@@ -152,3 +152,28 @@ def test_a_refused_refund_leaves_the_order_in_place(client, paid_korean, setting
     s.refresh_from_db()
     order.refresh_from_db()
     assert s.state == "paid" and order.amount_refunded == 0
+
+
+# The wording each version of the terms stands for (English and Korean, terms and agreement).
+TERMS_WORDING = {
+    "2026-12-03": "568646fff7abbae23b33087a2c7bcaee77773cd1a75ab78b7828aeefe52eddf3",
+}
+
+
+def test_new_wording_of_the_terms_comes_with_a_new_version():
+    """Orders record the version agreed to: it must name one wording only."""
+    import hashlib
+
+    from django.utils import translation
+
+    from sessions_app.checkout import WITHDRAWAL_AGREEMENT, WITHDRAWAL_TERMS
+
+    parts = []
+    for language in ("en", "ko"):
+        with translation.override(language):
+            parts += [str(WITHDRAWAL_TERMS), str(WITHDRAWAL_AGREEMENT)]
+    wording = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    assert TERMS_WORDING.get(WITHDRAWAL_TERMS_VERSION) == wording, (
+        "The terms of withdrawal changed: give WITHDRAWAL_TERMS_VERSION a new value and add it "
+        f"here with {wording}."
+    )
