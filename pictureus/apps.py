@@ -38,6 +38,7 @@ class PictureUsConfig(AppConfig):
     def ready(self):
         from django.contrib.admin.templatetags import admin_list
 
+        from . import seller  # noqa: F401 - registers the seller disclosure's system check
         from .admin_icons import boolean_icon
         from .pagecache import content_changed
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse, translate_url
 
 from .pagecache import csrf_placeholder
+from .seller import seller
 
 
 def site(request):
@@ -19,6 +20,7 @@ def site(request):
         "company_name": settings.PICTUREUS_COMPANY_NAME,
         "company_address": settings.PICTUREUS_COMPANY_ADDRESS,
         "privacy_officer": settings.PICTUREUS_PRIVACY_OFFICER,
+        "seller": seller(),
         "get_started_url": get_started_url(request),
         **csrf_placeholder(request),
     }

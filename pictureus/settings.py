@@ -402,6 +402,13 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 PAYMENT_BACKEND = "stripe" if STRIPE_SECRET_KEY else "local"
 if PAYMENT_BACKEND == "local" and not DEBUG:
     raise ImproperlyConfigured("STRIPE_SECRET_KEY must be set when DEBUG=0 (production).")
+# The payment methods Stripe Checkout offers for won prices, in this order. Korean methods
+# (kr_card, kakao_pay, naver_pay, payco, samsung_pay) take won only, from ₩100; Samsung Pay up to
+# ₩2,000,000, and a method outside its limits is left out of that checkout. Set it empty to let
+# Stripe's dynamic payment methods (the Dashboard's settings) decide instead.
+STRIPE_KRW_PAYMENT_METHODS = env_list(
+    "STRIPE_KRW_PAYMENT_METHODS", "kakao_pay,naver_pay,kr_card,payco,samsung_pay,card"
+)
 
 # Email: console locally, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env("EMAIL_HOST")
@@ -426,6 +433,24 @@ PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "privacy@pictureus.localhos
 PICTUREUS_COMPANY_NAME = env("PICTUREUS_COMPANY_NAME", "PictureUs Labs")
 PICTUREUS_COMPANY_ADDRESS = env("PICTUREUS_COMPANY_ADDRESS", "1 Example Street, Seoul, Korea")
 PICTUREUS_PRIVACY_OFFICER = env("PICTUREUS_PRIVACY_OFFICER", "Alex Kim")
+# The seller's identity every Korean online seller shows (전자상거래법 Art. 10): with the company
+# name and address above, in the footer, on the terms page and in order confirmations. Required
+# with DEBUG=0 while the Korean site is on (a system check); development shows marked examples.
+_EXAMPLE = DEBUG
+PICTUREUS_REPRESENTATIVE = env("PICTUREUS_REPRESENTATIVE", "Alex Kim" if _EXAMPLE else "")
+# 사업자등록번호, ten digits ("123-45-67890"); the footer links the FTC's public record of it.
+PICTUREUS_BUSINESS_NUMBER = env("PICTUREUS_BUSINESS_NUMBER", "000-00-00000" if _EXAMPLE else "")
+# 통신판매업 신고번호, e.g. "제2026-서울강남-0000호".
+PICTUREUS_MAIL_ORDER_NUMBER = env(
+    "PICTUREUS_MAIL_ORDER_NUMBER", "2026-Example-0000" if _EXAMPLE else ""
+)
+PICTUREUS_PHONE = env("PICTUREUS_PHONE", "+82-2-000-0000" if _EXAMPLE else "")
+PICTUREUS_SELLER_EMAIL = env(
+    "PICTUREUS_SELLER_EMAIL", "hello@pictureus.localhost" if _EXAMPLE else ""
+)
+PICTUREUS_HOSTING_PROVIDER = env(
+    "PICTUREUS_HOSTING_PROVIDER", "Example Hosting" if _EXAMPLE else ""
+)
 
 # The base model: a local diffusers folder or .safetensors file; empty means the tiny model.
 PICTUREUS_BASE_MODEL = env("PICTUREUS_BASE_MODEL")

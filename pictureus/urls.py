@@ -4,13 +4,13 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from accounts import views as accounts_views
 from generation import views as generation_views
-from sessions_app import views as sessions_views
+from sessions_app import payment_views
 
 from . import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", views.healthz, name="healthz"),
-    path("stripe/webhook/", sessions_views.stripe_webhook, name="stripe_webhook"),
+    path("stripe/webhook/", payment_views.stripe_webhook, name="stripe_webhook"),
     # One address in every language, named by the sample's random id alone.
     path("samples/<uuid:public_id>.webp", generation_views.sample_image, name="sample_image"),
 ]

@@ -14,6 +14,7 @@ from generation.samples import samples_shown
 from pictureus.money import currency_for_language
 from pictureus.pagecache import page_cached
 from privacy.models import PolicyVersion
+from sessions_app.checkout import WITHDRAWAL_TERMS
 from sessions_app.models import Plan, StylePack
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def terms(request):
         {
             "policy": PolicyVersion.current(PolicyVersion.Kind.TERMS),
             "privacy_policy": PolicyVersion.current(PolicyVersion.Kind.PRIVACY),
+            "withdrawal_terms": WITHDRAWAL_TERMS,
         },
     )
 

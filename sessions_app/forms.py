@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .checkout import WITHDRAWAL_AGREEMENT
 from .models import Plan, StylePack
 
 
@@ -73,6 +74,20 @@ class ConsentForm(forms.Form):
     marketing_likeness = forms.BooleanField(
         label=_("Optional: PictureUs may show my portraits in its marketing."),
         required=False,
+    )
+
+
+class CheckoutForm(forms.Form):
+    """Before paying: the customer agrees to the terms of withdrawal (unticked to start)."""
+
+    withdrawal_terms = forms.BooleanField(
+        label=WITHDRAWAL_AGREEMENT,
+        required=True,
+        error_messages={
+            "required": _(
+                "Please read the terms of withdrawal and tick the box to agree before you pay."
+            )
+        },
     )
 
 

@@ -282,6 +282,17 @@ class SourcePhoto(models.Model):
         return self.likeness is not None and self.likeness < 0.5
 
 
+# Stripe's payment method types the site knows, as customers read them.
+PAYMENT_METHOD_NAMES = {
+    "card": _("Card"),
+    "kr_card": _("Korean card"),
+    "kakao_pay": _("Kakao Pay"),
+    "naver_pay": _("Naver Pay"),
+    "payco": _("PAYCO"),
+    "samsung_pay": _("Samsung Pay"),
+}
+
+
 class Order(models.Model):
     """One payment attempt: the processor's ids and amounts, never card data (P22)."""
 
@@ -311,6 +322,18 @@ class Order(models.Model):
     payment_intent_id = models.CharField(_("payment intent id"), max_length=255, blank=True)
     # The processor's own receipt page for the payment (Stripe's charge receipt).
     receipt_url = models.URLField(_("processor's receipt"), max_length=1000, blank=True)
+    # The kind of payment method the customer paid with, as Stripe names it ("kakao_pay").
+    payment_method = models.CharField(_("payment method"), max_length=32, blank=True)
+    # What the customer agreed to about withdrawing the order before paying (전자상거래법 17).
+    withdrawal_terms_version = models.CharField(
+        _("terms of withdrawal agreed to"), max_length=16, blank=True
+    )
+    withdrawal_terms_language = models.CharField(
+        _("language of the terms of withdrawal"), max_length=8, blank=True
+    )
+    withdrawal_agreed_at = models.DateTimeField(
+        _("terms of withdrawal agreed at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
@@ -330,6 +353,14 @@ class Order(models.Model):
     @property
     def refundable(self) -> int:
         return self.amount - self.amount_refunded if self.status == self.Status.PAID else 0
+
+    @property
+    def payment_method_display(self) -> str:
+        """How the customer paid, in the reader's language."""
+        if self.backend == self.Backend.LOCAL:
+            return gettext("the test payment service (no real payment)")
+        # An unknown method as Stripe names it; none known yet: the processor's name.
+        return str(PAYMENT_METHOD_NAMES.get(self.payment_method, self.payment_method or "Stripe"))
 
 
 class Refund(models.Model):

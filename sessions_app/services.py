@@ -12,9 +12,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -23,9 +21,18 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from pictureus.mail import send_templated, site_url
+from pictureus.seller import seller
 from pictureus.timezones import zone_for_user
 from privacy.services import audit_log
 
+from .checkout import (
+    WITHDRAWAL_TERMS,
+    PaymentError,
+    WithdrawalAgreement,
+    checkout_open,
+    payment_backend,
+    stripe_client,
+)
 from .models import (
     Order,
     PhotoSession,
@@ -36,9 +43,6 @@ from .models import (
     StylePack,
     WebhookEvent,
 )
-
-if TYPE_CHECKING:
-    import stripe
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +73,6 @@ MAX_PHOTOS = 20
 
 class InvalidTransition(Exception):
     """The session cannot move from its current state to the one asked for."""
-
-
-class PaymentError(Exception):
-    """The payment processor refused or could not be reached; nothing was changed."""
 
 
 class RefundError(Exception):
@@ -136,44 +136,30 @@ def session_create(
     return photo_session
 
 
-# --- Stripe ---------------------------------------------------------------------------------
-
-
-def stripe_client() -> "stripe.StripeClient":
-    """A Stripe client for the configured key; STRIPE_API_BASE points it at a local Stripe API."""
-    import stripe
-
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        max_network_retries=2,
-        base_addresses={"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None,
-    )
-
-
-def payment_backend() -> str:
-    """settings.PAYMENT_BACKEND, decided once from the environment: 'stripe' when a key is
-    set, 'local' only in development (settings refuse it with DEBUG=0, and so does this)."""
-    if settings.PAYMENT_BACKEND == Order.Backend.LOCAL and not settings.DEBUG:
-        raise PaymentError("the local test payment backend is not available with DEBUG=0")
-    return settings.PAYMENT_BACKEND
+# --- paying ---------------------------------------------------------------------------------
 
 
 def order_checkout_start(
-    *, photo_session: PhotoSession, success_url: str, cancel_url: str, actor: User | None = None
+    *,
+    photo_session: PhotoSession,
+    success_url: str,
+    cancel_url: str,
+    agreement: WithdrawalAgreement,
+    actor: User | None = None,
 ) -> Order:
     """Open (or reuse) the one payment attempt for a session and return it with its checkout URL.
 
     A session has at most one open order: asking again returns the same one, so a second
-    click or a second tab cannot start a second charge.
+    click or a second tab cannot start a second charge. The order keeps the terms of
+    withdrawal the customer agreed to on the way (the latest agreement, for a reused one); the
+    checkout speaks the language they agreed in.
     """
     backend = payment_backend()
     with transaction.atomic():
         locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
         if locked.state not in (S.DRAFT, S.AWAITING_PAYMENT):
             raise InvalidTransition(f"a session in {locked.state} cannot be paid for")
-        existing = locked.orders.filter(status=Order.Status.OPEN, backend=backend).first()
-        if existing is not None and existing.checkout_session_id:
-            return existing
+        order = locked.orders.filter(status=Order.Status.OPEN, backend=backend).first()
         if locked.state == S.DRAFT:
             session_transition(
                 photo_session=locked,
@@ -181,45 +167,20 @@ def order_checkout_start(
                 cause=gettext_noop("checkout started"),
                 actor=actor,
             )
-        order = existing or Order.objects.create(
+        order = order or Order.objects.create(
             photo_session=locked,
             backend=backend,
             currency=locked.currency,
             amount=locked.amount,
         )
-    if backend == Order.Backend.LOCAL:
-        order.checkout_session_id = f"cs_local_{uuid.uuid4().hex}"
-        order.save(update_fields=["checkout_session_id"])
-        return order
-    try:
-        checkout = stripe_client().v1.checkout.sessions.create(
-            params={
-                "mode": "payment",
-                "client_reference_id": str(locked.public_id),
-                "metadata": {"order_id": str(order.pk), "session": str(locked.public_id)},
-                "line_items": [
-                    {
-                        "quantity": 1,
-                        "price_data": {
-                            "currency": order.currency,
-                            "unit_amount": order.amount,
-                            "product_data": {"name": f"PictureUs {locked.plan.name_en}"},
-                        },
-                    }
-                ],
-                "success_url": success_url,
-                "cancel_url": cancel_url,
-            },
-            # Stripe answers a repeated request with the same Checkout session.
-            options={"idempotency_key": f"pictureus-order-{order.pk}"},
-        )
-    except Exception as exc:
-        logger.warning("Stripe checkout for order %s failed: %s", order.pk, exc)
-        raise PaymentError(str(exc)) from exc
-    order.checkout_session_id = checkout.id
-    order.checkout_url = checkout.url or ""
-    order.save(update_fields=["checkout_session_id", "checkout_url"])
-    return order
+        agreement.record_on(order)
+    return checkout_open(
+        order=order,
+        item_name=f"PictureUs {locked.plan.name_en}",
+        success_url=success_url,
+        cancel_url=cancel_url,
+        language=agreement.language,
+    )
 
 
 def payment_event_process(
@@ -299,10 +260,11 @@ def _checkout_completed(data_object: dict) -> str:
     return "paid"
 
 
-def _processor_receipt_url(order: Order) -> str:
-    """Stripe's own receipt page for the order's payment; empty where there is none (yet)."""
+def _processor_charge(order: Order) -> tuple[str, str]:
+    """Stripe's own receipt page for the order's payment and the kind of method it was paid
+    with ("kakao_pay"); empty where there is none (yet)."""
     if order.backend != Order.Backend.STRIPE or not order.payment_intent_id:
-        return ""
+        return "", ""
     import stripe
 
     try:
@@ -312,21 +274,25 @@ def _processor_receipt_url(order: Order) -> str:
     except stripe.StripeError:
         # The receipt still goes out with our own details; Stripe's page is a convenience.
         logger.warning("Order %s: Stripe's receipt could not be fetched", order.pk, exc_info=True)
-        return ""
+        return "", ""
     charge = getattr(intent, "latest_charge", None)
-    return str(getattr(charge, "receipt_url", None) or "")[:1000]
+    details = getattr(charge, "payment_method_details", None)
+    method = str(getattr(details, "type", None) or "")[:32]
+    return str(getattr(charge, "receipt_url", None) or "")[:1000], method
 
 
 def order_confirmation_send(*, order_id: int) -> None:
-    """Email the customer the receipt of a paid order, in their language, with the payment
-    processor's own receipt link where it has one."""
+    """Email the customer the confirmation of a paid order, in their language: the order's
+    details the law asks for (seller, item, amount, payment method, date, the terms of
+    withdrawal) and the payment processor's own receipt link where it has one."""
     order = Order.objects.select_related("photo_session__user", "photo_session__plan").get(
         pk=order_id
     )
-    if not order.receipt_url:
-        order.receipt_url = _processor_receipt_url(order)
-        if order.receipt_url:
-            order.save(update_fields=["receipt_url"])
+    if not (order.receipt_url and order.payment_method):
+        receipt_url, method = _processor_charge(order)
+        order.receipt_url = order.receipt_url or receipt_url
+        order.payment_method = order.payment_method or method
+        order.save(update_fields=["receipt_url", "payment_method"])
     photo_session = order.photo_session
     user = photo_session.user
     send_templated(
@@ -337,6 +303,8 @@ def order_confirmation_send(*, order_id: int) -> None:
             "order": order,
             "photo_session": photo_session,
             "styles": list(photo_session.styles.all()),
+            "withdrawal_terms": WITHDRAWAL_TERMS,
+            "seller": seller(),
             "url": site_url(
                 reverse("sessions_app:detail", kwargs={"public_id": photo_session.public_id})
             ),

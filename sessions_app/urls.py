@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import payment_views, views
 
 app_name = "sessions_app"
 
@@ -8,8 +8,9 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("new/", views.new_session, name="new"),
     path("<uuid:public_id>/", views.detail, name="detail"),
-    path("<uuid:public_id>/pay/", views.pay, name="pay"),
-    path("<uuid:public_id>/pay/test/", views.local_pay, name="local_pay"),
+    path("<uuid:public_id>/pay/", payment_views.pay, name="pay"),
+    path("<uuid:public_id>/pay/test/", payment_views.local_pay, name="local_pay"),
+    path("<uuid:public_id>/withdraw/", payment_views.withdraw, name="withdraw"),
     path("<uuid:public_id>/consent/", views.consent, name="consent"),
     path("<uuid:public_id>/photos/", views.photos, name="photos"),
     path(

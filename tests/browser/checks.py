@@ -61,14 +61,17 @@ _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 
 
 def operator_names() -> set[str]:
-    """Words of the operator's name, address and privacy officer, as the settings give them:
-    names, shown as they are in both languages."""
+    """Words of the operator's name, address, privacy officer and seller disclosure, as the
+    settings give them: names, shown as they are in both languages."""
     from django.conf import settings
 
     values = [
         settings.PICTUREUS_COMPANY_NAME,
         settings.PICTUREUS_COMPANY_ADDRESS,
         settings.PICTUREUS_PRIVACY_OFFICER,
+        settings.PICTUREUS_REPRESENTATIVE,
+        settings.PICTUREUS_MAIL_ORDER_NUMBER,
+        settings.PICTUREUS_HOSTING_PROVIDER,
     ]
     return {word.lower() for value in values for word in _LATIN_WORD.findall(value)}
 

@@ -69,6 +69,7 @@ def buy_a_session(visit, page):
     page = visit.submit(page.locator("main form button[type=submit]"))
 
     visit.at("pay")
+    page.check("input[name=withdrawal_terms]")
     page = visit.submit(page.locator("form[action$='/pay/'] button"))
     assert page.url.endswith("/pay/test/")
     page = visit.submit(page.locator("main form button[type=submit]"))

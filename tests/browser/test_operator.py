@@ -6,6 +6,7 @@ import pytest
 from privacy.models import DataSubjectRequest
 from privacy.services import dsr_create
 from sessions_app import services as session_services
+from sessions_app.checkout import WITHDRAWAL_TERMS_VERSION, WithdrawalAgreement
 from sessions_app.models import PhotoSession, Plan, Refund, StylePack
 from tests.conftest import make_customer
 
@@ -55,7 +56,10 @@ def paid_session(catalogue, language, settings):
         currency="krw",
     )
     order = session_services.order_checkout_start(
-        photo_session=photo_session, success_url="/", cancel_url="/"
+        photo_session=photo_session,
+        success_url="/",
+        cancel_url="/",
+        agreement=WithdrawalAgreement(version=WITHDRAWAL_TERMS_VERSION, language=language),
     )
     session_services.local_payment_complete(order=order)
     photo_session.refresh_from_db()

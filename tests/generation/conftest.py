@@ -84,6 +84,7 @@ def paid_session(gen_plan, settings):
     """make(user, photos=10): a paid session with consent and accepted photos, not yet queued."""
     from privacy.services import consent_record
     from sessions_app import services as ss
+    from sessions_app.checkout import WITHDRAWAL_TERMS_VERSION, WithdrawalAgreement
     from sessions_app.models import PhotoSession, StylePack
 
     # The local test payment backend (what `make run` uses) is refused under DEBUG=0.
@@ -98,7 +99,10 @@ def paid_session(gen_plan, settings):
             user=user, plan=gen_plan, styles=StylePack.objects.all(), currency="usd"
         )
         order = ss.order_checkout_start(
-            photo_session=session, success_url="http://x/", cancel_url="http://x/"
+            photo_session=session,
+            success_url="http://x/",
+            cancel_url="http://x/",
+            agreement=WithdrawalAgreement(version=WITHDRAWAL_TERMS_VERSION, language="en"),
         )
         ss.local_payment_complete(order=order)
         session = PhotoSession.objects.get(pk=session.pk)

@@ -88,7 +88,9 @@ def offer_and_purchase(client, user, lang) -> dict:
     response = client.post(f"/{lang}/sessions/new/", {"plan": plan, "styles": styles})
     assert response.status_code == 302, main_of(response)
     photo_session = PhotoSession.objects.get(user=user)
-    pay = client.post(f"/{lang}/sessions/{photo_session.public_id}/pay/")
+    pay = client.post(
+        f"/{lang}/sessions/{photo_session.public_id}/pay/", {"withdrawal_terms": "on"}
+    )
     pay_page = main_of(client.get(pay["Location"]))
     client.post(pay["Location"])
     photo_session.refresh_from_db()

@@ -140,6 +140,14 @@ def sign(payload: bytes, *, secret=WEBHOOK_SECRET, timestamp=None) -> str:
 
 
 @pytest.fixture
+def minji(db):
+    """A customer in Korea who reads the site in Korean."""
+    from tests.conftest import make_customer
+
+    return make_customer("minji@example.com", region="KR", language="ko")
+
+
+@pytest.fixture
 def customer_client(client, alice):
     client.force_login(alice)
     return client

@@ -13,6 +13,9 @@ from sessions_app.models import Order, PhotoSession, Refund, WebhookEvent
 
 from .conftest import sign
 
+# The checkout form's box: the customer agrees to the terms of withdrawal.
+AGREED = {"withdrawal_terms": "on"}
+
 
 def start_checkout(client, alice, plan):
     from sessions_app.models import StylePack
@@ -22,7 +25,7 @@ def start_checkout(client, alice, plan):
     response = client.post("/en/sessions/new/", {"plan": plan.pk, "styles": styles})
     assert response.status_code == 302
     s = PhotoSession.objects.get(user=alice)
-    response = client.post(f"/en/sessions/{s.public_id}/pay/")
+    response = client.post(f"/en/sessions/{s.public_id}/pay/", AGREED)
     return s, response
 
 
@@ -80,7 +83,8 @@ def checkout(client, alice, plan, stripe_settings):
     order = Order.objects.get(photo_session=s)
     assert response.status_code == 302
     assert response["Location"] == order.checkout_url
-    assert order.checkout_url.startswith("https://checkout.stripe.com/")
+    # Stripe's Checkout page (the stand-in's own, for these tests).
+    assert order.checkout_url.endswith(f"/c/pay/{order.checkout_session_id}")
     return s, order
 
 
@@ -97,7 +101,7 @@ def test_checkout_sends_the_customer_to_stripe_and_the_return_url_pays_nothing(c
 
 def test_a_second_checkout_reuses_the_first_and_cannot_charge_twice(client, checkout):
     s, order = checkout
-    again = client.post(f"/en/sessions/{s.public_id}/pay/")
+    again = client.post(f"/en/sessions/{s.public_id}/pay/", AGREED)
     assert again["Location"] == order.checkout_url
     assert Order.objects.filter(photo_session=s).count() == 1
 
@@ -117,7 +121,7 @@ def test_a_verified_completed_event_marks_the_session_paid_once(
     assert s.transitions.filter(to_state="paid").count() == 1
     assert WebhookEvent.objects.filter(event_id=body["id"]).count() == 1
     # After paying, checkout is refused: no second charge.
-    again = client.post(f"/en/sessions/{s.public_id}/pay/")
+    again = client.post(f"/en/sessions/{s.public_id}/pay/", AGREED)
     assert again.status_code == 302
     assert Order.objects.filter(photo_session=s).count() == 1
 
@@ -139,7 +143,7 @@ def test_an_expired_checkout_lets_the_customer_start_again(client, checkout):
     deliver(client, event(order, type_="checkout.session.expired", payment_status="unpaid"))
     order.refresh_from_db()
     assert order.status == "expired"
-    response = client.post(f"/en/sessions/{s.public_id}/pay/")
+    response = client.post(f"/en/sessions/{s.public_id}/pay/", AGREED)
     assert response.status_code == 302
     assert Order.objects.filter(photo_session=s).count() == 2
 
@@ -374,7 +378,7 @@ def test_bob_cannot_pay_or_see_alices_session(client, checkout, bob):
     s, order = checkout
     client.force_login(bob)
     assert client.get(f"/en/sessions/{s.public_id}/").status_code == 404
-    assert client.post(f"/en/sessions/{s.public_id}/pay/").status_code == 404
+    assert client.post(f"/en/sessions/{s.public_id}/pay/", AGREED).status_code == 404
 
 
 # --- the local test backend ---------------------------------------------------------------

@@ -26,12 +26,24 @@ PRODUCTION = {
     "PRIVACY_CONTACT_EMAIL": "privacy@pictureus.example",
 }
 
+# The seller's identity (전자상거래법 Art. 10): a system check, not a start-up error, names each.
+SELLER = {
+    "PICTUREUS_REPRESENTATIVE": "Min-jun Kim",
+    "PICTUREUS_BUSINESS_NUMBER": "220-81-62517",
+    "PICTUREUS_MAIL_ORDER_NUMBER": "2026-Seoul-Gangnam-01234",
+    "PICTUREUS_PHONE": "+82-2-1234-5678",
+    "PICTUREUS_SELLER_EMAIL": "help@pictureus.example",
+    "PICTUREUS_HOSTING_PROVIDER": "Amazon Web Services Korea LLC",
+}
+
 
 def _manage(tmp_path, env, *args):
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and not k.startswith(("PICTUREUS_TESTING", "DJANGO_"))
+        if k not in PRODUCTION
+        and k not in SELLER
+        and not k.startswith(("PICTUREUS_TESTING", "DJANGO_"))
     }
     base.update(PICTUREUS_DATA_DIR=str(tmp_path), PICTUREUS_TESTING="0", **env)
     return subprocess.run(
@@ -45,9 +57,18 @@ def _manage(tmp_path, env, *args):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    result = _manage(tmp_path, PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    env = {**PRODUCTION, **SELLER}
+    result = _manage(tmp_path, env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_checks_name_a_missing_line_of_the_seller_disclosure(tmp_path):
+    env = {**PRODUCTION, **SELLER, "PICTUREUS_HOSTING_PROVIDER": ""}
+    result = _manage(tmp_path, env, "check")
+    assert result.returncode != 0
+    assert "pictureus.E010" in result.stderr
+    assert "PICTUREUS_HOSTING_PROVIDER must be set" in result.stderr
 
 
 @pytest.mark.parametrize("missing", sorted(PRODUCTION.keys() - {"DEBUG"}))
