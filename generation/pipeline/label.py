@@ -19,8 +19,8 @@ from .generate import PREVIEW_SIZE
 # 64 bits that say "made by PictureUs's AI"; a reader needs their length to find them.
 WATERMARK = b"PictUsAI"
 # dwtDctSvd, not the dwtDct that diffusers' SDXL pipeline uses: dwtDct marks the largest value
-# of each block, which smooth skin and backgrounds do not have, and loses 1-22 of the 64 bits of
-# natural photos even in a lossless PNG (benchmarks/labelling.py --compare); dwtDctSvd loses none.
+# of each block, which smooth skin and backgrounds do not have, and loses up to 24 of the 64 bits
+# of natural photos even in a lossless PNG (benchmarks/labelling.py --compare); dwtDctSvd none.
 WATERMARK_METHOD = "dwtDctSvd"
 # invisible-watermark refuses images of fewer pixels than this.
 WATERMARK_MIN_PIXELS = 256 * 256
