@@ -3,13 +3,13 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/labelling.py [--sizes 512 1024] [--repeat 5]
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/labelling.py --compare
 
-For a photograph of a person (scikit-image's astronaut, scaled to each size), median of
---repeat, each step taken in turn so that a busy machine slows them alike:
+For a photograph of a person (scikit-image's astronaut, scaled to each size), CPU time on one
+thread (wall time on a shared machine says more about the neighbours), median of --repeat:
 - `encode`: the PNG and WebP preview as stored before labelling (pipeline.generate.encode_outputs);
 - `labelled`: the same, the PNG watermarked and both signed, as a generation job stores them
   (pipeline.label.label_outputs);
 - the parts: the watermark of the full-size image, and the C2PA signature of its PNG.
-Prints milliseconds per portrait and the bytes the content credentials add. The watermark and
+Prints CPU milliseconds per portrait and the bytes the content credentials add. The watermark and
 the signature are read back once per size, so a broken label cannot look fast.
 
 --compare: the watermark's bits lost in a lossless PNG, dwtDct (diffusers' SDXL choice) against
@@ -40,9 +40,10 @@ def photograph(size: int, name: str = "astronaut"):
 
 
 def timed(fn) -> float:
-    started = time.perf_counter()
+    """CPU milliseconds of fn (one thread): what it costs, however busy the machine is."""
+    started = time.process_time()
     fn()
-    return (time.perf_counter() - started) * 1000
+    return (time.process_time() - started) * 1000
 
 
 def measure(size: int, repeat: int, family: str) -> dict:
