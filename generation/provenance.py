@@ -105,7 +105,7 @@ def dev_credentials(directory: Path) -> Credentials:
         return credentials
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".c2pa-", dir=directory.parent))
-    test_chain_write(staging, common_name="PictureUs development signer (untrusted)")
+    signing_chain_make(staging, common_name="PictureUs development signer (untrusted)")
     try:
         os.rename(staging, directory)
         logger.warning("made a development C2PA signing certificate in %s", directory)
@@ -139,7 +139,7 @@ def _key_usage(*, sign: bool) -> x509.KeyUsage:
     )
 
 
-def test_chain_write(directory: Path, *, common_name: str, days: int = 365) -> Credentials:
+def signing_chain_make(directory: Path, *, common_name: str, days: int = 365) -> Credentials:
     """A certificate authority and a signer it issued, as the C2PA profile wants them (ECDSA
     P-256, key usage digitalSignature, extended key usage emailProtection and documentSigning),
     written as chain.pem (signer, then CA), key.pem and ca.pem. For development and tests."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import wait_for
+from tests.conftest import start_worker, wait_for
 
 from .conftest import state_of, submit
 
@@ -107,3 +107,21 @@ def test_a_real_models_portrait_too_small_to_watermark_is_not_delivered_unlabell
 
     with pytest.raises(LabelError, match="too small to watermark"):
         label_outputs(Image.new("RGB", (128, 128), (90, 120, 150)), family="sd")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_refuses_to_start_when_it_could_not_sign_portraits(tmp_path):
+
+    from generation.provenance import signing_chain_make
+
+    credentials = signing_chain_make(tmp_path / "c2pa", common_name="Worker check signer")
+    other = signing_chain_make(tmp_path / "other", common_name="Someone else")
+    env = {
+        "C2PA_SIGNING_CERT": str(credentials.chain_path),
+        "C2PA_SIGNING_KEY": str(other.key_path),
+    }
+    with pytest.raises(RuntimeError) as wrong_key:
+        start_worker(tmp_path, extra_env=env)
+    assert "portraits cannot be signed" in str(wrong_key.value)
+    assert "does not belong to the first certificate" in str(wrong_key.value)
+    assert "PRIVATE KEY" not in str(wrong_key.value)

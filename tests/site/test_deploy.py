@@ -33,9 +33,9 @@ PRODUCTION = {
 @pytest.fixture
 def signing_chain(tmp_path):
     """PRODUCTION with a signing certificate and key that C2PA accepts, made in code."""
-    from generation.provenance import test_chain_write
+    from generation.provenance import signing_chain_make
 
-    credentials = test_chain_write(tmp_path / "c2pa", common_name="Deploy check signer")
+    credentials = signing_chain_make(tmp_path / "c2pa", common_name="Deploy check signer")
     return {
         **PRODUCTION,
         "C2PA_SIGNING_CERT": str(credentials.chain_path),
@@ -90,9 +90,9 @@ def test_start_up_refuses_a_signing_certificate_that_c2pa_would_refuse(tmp_path,
 
 
 def test_start_up_refuses_a_key_that_is_not_the_certificates(tmp_path, signing_chain):
-    from generation.provenance import test_chain_write
+    from generation.provenance import signing_chain_make
 
-    other = test_chain_write(tmp_path / "other", common_name="Someone else")
+    other = signing_chain_make(tmp_path / "other", common_name="Someone else")
     env = {**signing_chain, "C2PA_SIGNING_KEY": str(other.key_path)}
     result = _manage(tmp_path, env, "check", "--deploy")
     assert result.returncode != 0
