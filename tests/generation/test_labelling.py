@@ -2,6 +2,7 @@
 C2PA content credentials and an invisible watermark, read back from the gallery's zip."""
 
 import io
+import signal
 import zipfile
 
 import cv2
@@ -56,7 +57,9 @@ def test_a_portrait_from_the_zip_says_it_is_ai_generated_and_nothing_about_its_c
 
     def delivered():
         state = state_of(session)
-        assert state not in ("failed", "refunded"), celery_worker.log()
+        assert state not in ("failed", "refunded"), (
+            f"{state}: {session.failure_reason}\n{celery_worker.log()[-3000:]}"
+        )
         return state == "delivered"
 
     wait_for(delivered, timeout=300, message="the session to be delivered")
@@ -121,7 +124,9 @@ def test_a_worker_refuses_to_start_when_it_could_not_sign_portraits(tmp_path):
         "C2PA_SIGNING_KEY": str(other.key_path),
     }
     with pytest.raises(RuntimeError) as wrong_key:
-        start_worker(tmp_path, extra_env=env)
+        started = start_worker(tmp_path, extra_env=env)
+        # A worker that starts anyway would take other tests' jobs: stop it before failing.
+        started.kill(signal.SIGKILL)
     assert "portraits cannot be signed" in str(wrong_key.value)
     assert "does not belong to the first certificate" in str(wrong_key.value)
     assert "PRIVATE KEY" not in str(wrong_key.value)
