@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The CPU build of torch that lies on this machine's disk; a newer one pulls CUDA.
 TORCH_PIN ?= torch==2.13.0
+# The portraits' invisible watermark, without its dependencies (see the `ml` extra).
+WATERMARK_PIN ?= invisible-watermark==0.2.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -50,6 +52,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "$(TORCH_PIN)" -e ".[ml,dev]"
+	$(BIN)/pip install --quiet --no-deps "$(WATERMARK_PIN)"
 	touch $@
 
 install: $(VENV)/.installed

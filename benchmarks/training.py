@@ -374,15 +374,12 @@ def encode_seconds(base, images, config) -> float:
 def generation(args, base, config, lora: bytes) -> dict:
     """Seconds per image at the family's settings, made as a generation job makes them: the
     LoRA just trained fused into the same model, images in the family's batches (SD 8, SDXL 4,
-    tiny 4), each encoded as PNG and preview; and the peak memory while generating."""
+    tiny 4), each encoded as PNG and preview and labelled (watermark, content credentials); and
+    the peak memory while generating."""
     import torch
 
-    from generation.pipeline.generate import (
-        batch_size,
-        encode_outputs,
-        generate_images,
-        lora_fuse,
-    )
+    from generation.pipeline.generate import batch_size, generate_images, lora_fuse
+    from generation.pipeline.label import label_outputs
 
     # The adapter leaves the model (if train_lora left it there) and the encoders come back to
     # the device that training sent them off, as when a resident model is given back.
@@ -405,7 +402,7 @@ def generation(args, base, config, lora: bytes) -> dict:
             steps=steps,
         )
         for image in made:
-            encode_outputs(image)
+            label_outputs(image, family=base.family)
 
     images(list(range(per_batch)), steps=2)  # warm-up: lazy initialisation, kernels chosen
     if base.device.type == "cuda":

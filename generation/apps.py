@@ -7,5 +7,6 @@ class GenerationConfig(AppConfig):
     verbose_name = _("Generation")
 
     def ready(self):
-        # Connects the worker start-up check of the base model (a Celery signal, not logic).
-        from . import worker  # noqa: F401
+        # Connects the worker start-up checks (a Celery signal, not logic) and the system check of
+        # the content-credentials signer.
+        from . import system_checks, worker  # noqa: F401

@@ -94,6 +94,9 @@ REQUIRED_IN_PRODUCTION = [
     "PRIVACY_CONTACT_EMAIL",
     # Keys the deletion-receipt chain (P10): it must live outside the database.
     "PICTUREUS_RECEIPT_CHAIN_KEY",
+    # Signs the content credentials of every delivered portrait (AI-generated content labelled).
+    "C2PA_SIGNING_CERT",
+    "C2PA_SIGNING_KEY",
 ]
 if not DEBUG:
     for _name in REQUIRED_IN_PRODUCTION:
@@ -468,6 +471,11 @@ if PICTUREUS_TORCH_COMPILE in ("0", "false", "no", "off"):
     PICTUREUS_TORCH_COMPILE = ""
 elif PICTUREUS_TORCH_COMPILE in ("1", "true", "yes", "on"):
     PICTUREUS_TORCH_COMPILE = "inductor"
+# Content credentials (C2PA) on delivered portraits: the signer's certificate followed by its CA
+# chain, and its private key (PEM files). Required in production; locally, when unset, a
+# development chain is made at first use in DATA_DIR/c2pa-dev (generation.provenance).
+C2PA_SIGNING_CERT = env("C2PA_SIGNING_CERT")
+C2PA_SIGNING_KEY = env("C2PA_SIGNING_KEY")
 # Generate a session's portraits in the worker that trained its LoRA, without a queue round trip.
 PICTUREUS_GENERATE_AFTER_TRAINING = env_bool("PICTUREUS_GENERATE_AFTER_TRAINING", True)
 

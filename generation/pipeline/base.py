@@ -121,6 +121,10 @@ class BaseModel:
         kwargs = {"dtype": dtype, "local_files_only": True}
         if info["family"] != "sdxl":
             kwargs.update(safety_checker=None, requires_safety_checker=False)
+        else:
+            # Portraits are watermarked once, with PictureUs's own mark, when they are stored
+            # (pipeline.label); diffusers' own SDXL mark on top would blur both.
+            kwargs.update(add_watermarker=False)
         try:
             if info["format"] == "diffusers":
                 pipe = klass.from_pretrained(info["path"], **kwargs)

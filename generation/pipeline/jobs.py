@@ -29,7 +29,8 @@ from generation.services.portraits import (
 from generation.services.training import artifact_read, artifact_save, training_photos
 
 from . import resident
-from .generate import batch_size, encode_outputs, generate_images, lora_fuse
+from .generate import batch_size, generate_images, lora_fuse
+from .label import label_outputs
 from .train import TrainingConfig, cache_key, train_lora
 
 # Write progress (and check for a cancel) at most this often, and always at the last step.
@@ -161,7 +162,8 @@ def generate(job: GenerationJob) -> None:
                 resolution=resolution,
             )
             for portrait, image in zip(batch, images, strict=True):
-                full, preview = encode_outputs(image)
+                # Labelled as AI-generated in the file itself, watermark and content credentials.
+                full, preview = label_outputs(image, family=base.family)
                 portrait_store(
                     portrait=portrait,
                     png=full,

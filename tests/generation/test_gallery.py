@@ -69,6 +69,22 @@ def test_the_gallery_shows_every_style_and_the_deletion_dates(client, alice, del
         assert "This gallery will be deleted on" in html
 
 
+@pytest.mark.parametrize(
+    "language, ai_made, not_for_id",
+    [
+        ("en", "made by generative AI", "not valid for ID cards, passports"),
+        ("ko", "생성형 인공지능으로 만들어졌으며", "주민등록증, 여권, 운전면허증 등"),
+    ],
+)
+def test_the_gallery_says_ai_made_and_not_for_id_cards_or_passports(
+    client, alice, delivered, language, ai_made, not_for_id
+):
+    client.force_login(alice)
+    html = client.get(f"/{language}/studio/{delivered.public_id}/").content.decode()
+    assert ai_made in html
+    assert not_for_id in html
+
+
 def test_the_gallery_speaks_korean(client, alice, delivered):
     client.force_login(alice)
     page = client.get(f"/ko/studio/{delivered.public_id}/")

@@ -194,3 +194,20 @@ def test_the_natural_look_is_offered_unticked_and_kept_with_the_session(
         for style in photo_session.styles.all():
             negative = style_prompts(photo_session=photo_session, style=style)[1]
             assert (NATURAL_NEGATIVE in negative) == wanted
+
+
+@pytest.mark.parametrize(
+    "language, notice, pay",
+    [
+        ("en", "made by generative AI", "Continue to payment"),
+        ("ko", "생성형 인공지능으로 만들어집니다", "결제"),
+    ],
+)
+def test_the_plan_choice_says_the_portraits_are_ai_made_before_payment(
+    client, alice, plan, language, notice, pay
+):
+    client.force_login(alice)
+    html = client.get(f"/{language}/sessions/new/").content.decode()
+    form = html[html.index('<form method="post" class="form-card"') :]
+    assert notice in form
+    assert form.index(notice) < form.index(pay)
