@@ -18,20 +18,28 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from serve import (
+    ROOT,
+    analyze,
+    free_port,
+    fresh_database,
+    manage,
+    preflight,
+    production_env,
+    seed_child,
+    setup_django,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_until_up,
+)
+
 DATABASE = "pictureus_bench"
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 # Targets: each page's throughput as a share of the bare view's, and no errors anywhere.
 TARGETS = {
     "home": 0.60,
@@ -43,79 +51,10 @@ TARGETS = {
 }
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def production_env(port):
-    """DEBUG=0 with every required variable set to a local value; plain http on 127.0.0.1."""
-    data_dir = ROOT / "var" / "bench"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-        "DEBUG": "0",
-        "PICTUREUS_TESTING": "0",
-        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"{PG}/{DATABASE}",
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/10"),
-        "REDIS_URL": os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/11"),
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
-        "DEFAULT_FROM_EMAIL": "PictureUs <bench@pictureus.localhost>",
-        "PICTUREUS_COMPANY_NAME": "PictureUs Labs",
-        "PICTUREUS_COMPANY_ADDRESS": "1 Bench Street, Seoul, Korea",
-        "PICTUREUS_PRIVACY_OFFICER": "Bench Officer",
-        "PICTUREUS_REPRESENTATIVE": "Bench Representative",
-        "PICTUREUS_BUSINESS_NUMBER": "000-00-00000",
-        "PICTUREUS_MAIL_ORDER_NUMBER": "2026-Bench-0000",
-        "PICTUREUS_PHONE": "+82-2-000-0000",
-        "PICTUREUS_SELLER_EMAIL": "help@pictureus.localhost",
-        "PICTUREUS_HOSTING_PROVIDER": "Bench Hosting",
-        "PICTUREUS_RECEIPT_CHAIN_KEY": "bench-receipt-chain-key-0123456789abcdef",
-        "PRIVACY_CONTACT_EMAIL": "privacy@pictureus.localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "PICTUREUS_DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "WARNING",
-        "OMP_NUM_THREADS": "1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-    }
-
-
-def fresh_database():
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def analyze():
-    """Planner statistics for the seeded rows, as autovacuum keeps them on a live database."""
-    import psycopg
-
-    with psycopg.connect(f"{PG}/{DATABASE}", autocommit=True) as conn:
-        conn.execute("ANALYZE")
-
-
-def manage(env, *args):
-    subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=env, check=True)
-
-
 def seed(env):
     """Run the seeding below in a child process under the production settings."""
-    out = subprocess.run(
-        [str(BIN / "python"), str(Path(__file__)), "--seed"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
     pages = {}
-    for line in out.stdout.splitlines():
+    for line in seed_child(env, Path(__file__)).splitlines():
         if line.startswith("PAGE "):
             _, name, url, cookie = (line.split(" ", 3) + [""])[:4]
             pages[name] = (url, cookie.strip())
@@ -125,10 +64,7 @@ def seed(env):
 
 
 def _seed_in_process():
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django()
     from django.core.management import call_command
 
     from sessions_app.models import PhotoSession, Plan, StylePack
@@ -241,37 +177,6 @@ def _seed_gallery(*, user, plan, styles):
     return None
 
 
-def wait_until_up(base):
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            # noqa below: every URL here is the local gunicorn's own http:// address.
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:  # refused while binding, or timed out while the workers boot
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def preflight(base, path, cookie):
-    """The page must answer 200 itself (a redirect to the login page would flatter it)."""
-    opener = urllib.request.build_opener(NoRedirect)
-    headers = {"Cookie": cookie} if cookie else {}
-    request = urllib.request.Request(base + path, headers=headers)  # noqa: S310
-    try:
-        with opener.open(request, timeout=10) as response:
-            body = response.read()
-            return response.status, body
-    except urllib.error.HTTPError as exc:
-        raise SystemExit(f"{path} answered {exc.code}; the benchmark needs a 200") from exc
-
-
 def check_static(base, home_html, static_root):
     """Production static files: cache-busted names in the page, compressed, cached for long."""
     links = re.findall(rb'(?:href|src)="(/static/[^"]+)"', home_html)
@@ -338,24 +243,7 @@ def measure(args, env, base, pages, static_root) -> dict:
     """Serve the site with gunicorn under `env` and time each page with wrk, in rounds; each
     page's figures are medians over the rounds, with its throughput as a share of the bare
     view's in the same round."""
-    port = base.rsplit(":", 1)[1]
-    gunicorn = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "pictureus.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--access-logfile",
-            "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    gunicorn = start_gunicorn(env, base, args.workers)
     static_line = ""
     try:
         wait_until_up(base)
@@ -385,8 +273,7 @@ def measure(args, env, base, pages, static_root) -> dict:
             pairs = zip(rounds[name], rounds["bare"], strict=True)
             results[name]["ratio"] = statistics.median(p["rps"] / b["rps"] for p, b in pairs)
     finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
+        stop_gunicorn(gunicorn)
     return {**results, "static_line": static_line}
 
 
@@ -406,14 +293,14 @@ def main():
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = production_env(port)
+    env = production_env(port, database=DATABASE, data_dir=ROOT / "var" / "bench")
     static_root = Path(env["PICTUREUS_DATA_DIR"]) / "staticfiles"
     print(f"database {DATABASE}: migrate, collectstatic, seed ...", flush=True)
-    fresh_database()
+    fresh_database(DATABASE)
     manage(env, "migrate", "--no-input", "-v0")
     manage(env, "collectstatic", "--no-input", "-v0", "--clear")
     pages = seed(env)
-    analyze()
+    analyze(DATABASE)
 
     warm = measure(args, env, base, pages, static_root)
     static_line = warm.pop("static_line")
