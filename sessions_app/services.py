@@ -10,7 +10,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,8 @@ from .models import (
 
 if TYPE_CHECKING:
     import stripe
+
+    from privacy.models import ConsentText
 
 logger = logging.getLogger(__name__)
 
@@ -590,17 +592,20 @@ def session_consent_give(
     marketing_likeness: bool,
     only_me: bool = False,
     request: HttpRequest | None = None,
+    consent_texts: "Mapping[str, ConsentText] | None" = None,
 ) -> PhotoSession:
     """Record each choice of the consent gate as its own ledger row (P02, P06) and open uploads.
 
     Face-photo consent is for this session; the two optional purposes are account-wide and
-    recorded either way, so a decline is on the ledger as clearly as a grant.
+    recorded either way, so a decline is on the ledger as clearly as a grant. `consent_texts`:
+    by purpose, the version of each consent's wording the customer was shown.
     """
     from privacy.models import ConsentRecord
     from privacy.services import consent_record
 
     purpose = ConsentRecord.Purpose
     user = photo_session.user
+    texts = consent_texts or {}
     with transaction.atomic():
         consent_record(
             user=user,
@@ -609,6 +614,7 @@ def session_consent_give(
             method=ConsentRecord.Method.FORM,
             request=request,
             photo_session=photo_session,
+            consent_text=texts.get(purpose.FACE_PHOTOS),
         )
         for purpose_value, granted in (
             (purpose.MODEL_IMPROVEMENT, model_improvement),
@@ -620,6 +626,7 @@ def session_consent_give(
                 granted=granted,
                 method=ConsentRecord.Method.FORM,
                 request=request,
+                consent_text=texts.get(purpose_value),
             )
         if only_me:
             # The ledger has no purpose for it; the audit trail keeps the confirmation.
