@@ -26,6 +26,7 @@ from pictureus.mail import send_templated, site_url
 from pictureus.timezones import zone_for_user
 from privacy.services import audit_log
 
+from . import addons
 from .models import (
     Order,
     PhotoSession,
@@ -161,19 +162,25 @@ def payment_backend() -> str:
 
 
 def order_checkout_start(
-    *, photo_session: PhotoSession, success_url: str, cancel_url: str, actor: User | None = None
+    *,
+    photo_session: PhotoSession,
+    success_url: str,
+    cancel_url: str,
+    actor: User | None = None,
+    order: Order | None = None,
 ) -> Order:
     """Open (or reuse) the one payment attempt for a session and return it with its checkout URL.
 
     A session has at most one open order: asking again returns the same one, so a second
-    click or a second tab cannot start a second charge.
+    click or a second tab cannot start a second charge. `order`: an add-on order already
+    opened for a delivered session (sessions_app.addons), paid the same way.
     """
     backend = payment_backend()
     with transaction.atomic():
         locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
-        if locked.state not in (S.DRAFT, S.AWAITING_PAYMENT):
+        if order is None and locked.state not in (S.DRAFT, S.AWAITING_PAYMENT):
             raise InvalidTransition(f"a session in {locked.state} cannot be paid for")
-        existing = locked.orders.filter(status=Order.Status.OPEN, backend=backend).first()
+        existing = order or locked.orders.filter(status=Order.Status.OPEN, backend=backend).first()
         if existing is not None and existing.checkout_session_id:
             return existing
         if locked.state == S.DRAFT:
@@ -281,6 +288,8 @@ def _checkout_completed(data_object: dict) -> str:
         return "amount mismatch"
     if order.status == Order.Status.PAID:
         return "already paid"
+    if order.kind == Order.Kind.ADDON:
+        return addons.order_addon_paid(order=order, payment_intent=_payment_intent(data_object))
     photo_session = order.photo_session
     already_paid = photo_session.orders.filter(status=Order.Status.PAID).exists()
     order.status = Order.Status.PAID
@@ -299,6 +308,14 @@ def _checkout_completed(data_object: dict) -> str:
     # robust: a mail server that is down must not make the processor resend a paid event.
     transaction.on_commit(lambda: order_confirmation_send(order_id=order.pk), robust=True)
     return "paid"
+
+
+def _payment_intent(data_object: dict) -> str:
+    # The same reading as _checkout_completed's, for an add-on order.
+    payment_intent = data_object.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    return str(payment_intent or "")
 
 
 def _processor_receipt_url(order: Order) -> str:

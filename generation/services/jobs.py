@@ -17,6 +17,7 @@ from privacy import services as privacy_services
 from sessions_app import services as sessions_services
 from sessions_app.models import PhotoSession, StylePack
 
+from .addon_refunds import addon_settle
 from .checks import consent_problem, job_check_may_continue
 from .erasure import Reason, artifact_receipt_category, portrait_erase, session_artifacts_delete
 from .notify import email_customer
@@ -106,6 +107,7 @@ def session_jobs_cancel(*, photo_session: PhotoSession, reason: str) -> int:
         if job.state == GenerationJob.State.QUEUED:
             job.state = GenerationJob.State.CANCELLED
             job.finished_at = now
+            addon_settle(job, reason=reason)
         job.save(update_fields=["cancel_requested", "error", "state", "finished_at"])
         if job.celery_task_id:
             task_id = job.celery_task_id
@@ -182,6 +184,7 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
         GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
         GenerationJob.Kind.GENERATION: (State.TRAINING, State.GENERATING),
         GenerationJob.Kind.REGENERATION: (State.DELIVERED,),
+        GenerationJob.Kind.ADDON: (State.DELIVERED, State.ORIGINALS_DELETED),
     }
     expected = expected_states[job.kind]
     if photo_session.state not in expected:
@@ -256,11 +259,13 @@ def job_cancelled(*, job_id: int, reason: str) -> None:
         job_finish(job=job, state=GenerationJob.State.CANCELLED, error=job.error or reason)
     if problem:
         _session_back_to_photos(photo_session, reason=problem)
+    addon_settle(job, reason=reason)
 
 
 def _job_stop_for_privacy(*, job: GenerationJob, photo_session: PhotoSession, problem: str) -> None:
     job_finish(job=job, state=GenerationJob.State.CANCELLED, error=problem)
     _session_back_to_photos(photo_session, reason=problem)
+    addon_settle(job, reason=problem)
 
 
 def _session_back_to_photos(photo_session: PhotoSession, *, reason: str) -> None:
@@ -313,6 +318,10 @@ def job_fail_and_refund(*, job_id: int, error: str, actor: User | None = None) -
         job_finish(job=job, state=GenerationJob.State.FAILED, error=error)
     if job.kind == GenerationJob.Kind.REGENERATION:
         # The gallery is already delivered: a failed regeneration leaves it as it was.
+        return job
+    if job.kind == GenerationJob.Kind.ADDON:
+        # The gallery stays as it was; the extra styles' own payment goes back.
+        addon_settle(job, reason=error)
         return job
     if photo_session.state in (State.REFUNDED, State.FAILED):
         return job
