@@ -277,3 +277,22 @@ def test_a_payment_that_arrives_after_a_restriction_is_refunded_and_makes_nothin
     assert not GenerationJob.objects.filter(photo_session=s).exists()
     order.refresh_from_db()
     assert order.status == "paid" and order.amount_refunded == 500
+
+
+def test_the_ready_email_offers_it_in_the_customers_language(paid_session, catalogue, mailoutbox):
+    from generation.services.notify import email_customer
+    from tests.conftest import make_customer
+
+    minji = make_customer("minji@example.com", region="KR", language="ko")
+    s = delivered(paid_session, minji, currency="krw")
+    email_customer(s.pk, "ready")
+    (mail,) = mailoutbox
+    assert "스타일 추가:" in mail.body and "1개당 6,500원" in mail.body
+    html = mail.alternatives[0][0]
+    assert "data-addon-offer" in html and "6,500원" in html
+    # Past the model's deletion date the email offers nothing.
+    type(s).objects.filter(pk=s.pk).update(
+        delivered_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    email_customer(s.pk, "ready")
+    assert "스타일 추가:" not in mailoutbox[1].body
