@@ -296,3 +296,31 @@ def test_the_ready_email_offers_it_in_the_customers_language(paid_session, catal
     )
     email_customer(s.pk, "ready")
     assert "스타일 추가:" not in mailoutbox[1].body
+
+
+@pytest.mark.promise("P03")
+def test_withdrawing_consent_stops_a_waiting_addon_and_refunds_it(
+    client,
+    alice,
+    paid_session,
+    catalogue,
+    settings,
+    localstripe_server,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    s = delivered(paid_session, alice)
+    client.force_login(alice)
+    order = paid_addon(client, settings, localstripe_server, s, catalogue)
+    job = GenerationJob.objects.get(order=order)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/en/privacy/centre/consent/",
+            {"purpose": "face_photos", "granted": "0", "session": str(s.public_id)},
+        )
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+    assert not TrainingArtifact.objects.filter(photo_session=s).exists()
+    order.refresh_from_db()
+    assert order.amount_refunded == 500
+    assert "Your personal model has been deleted" in gallery(client, s)

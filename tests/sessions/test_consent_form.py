@@ -153,6 +153,7 @@ def test_refusing_face_photos_blocks_upload_and_training_and_stores_nothing(
     assert not s.generation_jobs.exists()
 
 
+@pytest.mark.promise("P02")
 def test_each_choice_records_the_version_of_the_text_the_customer_saw(client, korean, make_session):
     s = make_session(korean, "paid", currency="krw")
     client.force_login(korean)
@@ -167,12 +168,14 @@ def test_each_choice_records_the_version_of_the_text_the_customer_saw(client, ko
     for purpose, row in rows.items():
         assert row.consent_text.version == shown[purpose]["version"]
         assert row.consent_text.language == "ko"
+        assert str(row.consent_text) == f"{purpose} ko {shown[purpose]['version'][:12]}"
         # The ledger keeps the very words: the four items as the page showed them.
         for heading, body in shown[purpose]["items"]:
             assert f"{heading}: {body}" in row.consent_text.text
     assert rows["face_photos"].granted and not rows["model_improvement"].granted
 
 
+@pytest.mark.promise("P02")
 def test_a_changed_text_is_a_new_version_and_a_stale_page_is_asked_again(
     client, korean, make_session
 ):
