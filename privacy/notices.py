@@ -178,3 +178,19 @@ def consent_text_for(notice: ConsentNotice) -> ConsentText:
     except IntegrityError:
         # Another request stored the same version meanwhile.
         return ConsentText.objects.get(version=notice.version)
+
+
+class ConsentTextChanged(Exception):
+    """The page showed a version of the consent's text that is no longer the current one."""
+
+
+def consent_text_seen(*, purpose: str, seen: str = "") -> ConsentText | None:
+    """The stored current text of `purpose`'s consent, for a choice made on it (None for a
+    purpose without one); ConsentTextChanged when the page showed another version (`seen`)."""
+    notice = next((n for n in consent_notices() if n.purpose == purpose), None)
+    if notice is None:
+        return None
+    # Recorded only against the wording the customer read (PIPA Art. 15(2)).
+    if seen and seen != notice.version:
+        raise ConsentTextChanged(purpose)
+    return consent_text_for(notice)

@@ -236,3 +236,33 @@ def test_another_customer_cannot_open_or_answer_the_form(client, alice, bob, mak
     )
     assert response.status_code == 404
     assert not ConsentRecord.objects.exists()
+
+
+def test_the_privacy_centre_shows_the_four_items_and_records_the_text_of_an_allow(client, korean):
+    client.force_login(korean)
+    html = client.get("/ko/privacy/centre/").content.decode()
+    for purpose in ("model_improvement", "marketing_likeness"):
+        block = html.split(f'data-consent="{purpose}"')[1].split("</details>")[0]
+        for heading in KOREAN_ITEMS:
+            assert f"<dt>{heading}</dt>" in block, (purpose, heading)
+    version = html.split('name="version" value="')[1].split('"')[0]
+    client.post(
+        "/ko/privacy/centre/consent/",
+        {"purpose": "model_improvement", "granted": "1", "version": version},
+    )
+    row = ConsentRecord.objects.get(user=korean, purpose="model_improvement")
+    assert row.granted and row.consent_text.version == version
+    assert row.consent_text.language == "ko" and "수집 항목" in row.consent_text.text
+    # The history names the text version each choice was made on.
+    assert version[:12] in client.get("/ko/privacy/centre/").content.decode()
+
+
+def test_an_allow_from_a_stale_centre_page_is_asked_again(client, korean):
+    client.force_login(korean)
+    response = client.post(
+        "/ko/privacy/centre/consent/",
+        {"purpose": "marketing_likeness", "granted": "1", "version": "0" * 64},
+        follow=True,
+    )
+    assert "동의 내용이 바뀌었습니다" in response.content.decode()
+    assert not ConsentRecord.objects.filter(user=korean).exists()
