@@ -34,7 +34,9 @@ def kept_model(delivered_session, settings):  # noqa: F811
     settings.STRIPE_SECRET_KEY = ""
     settings.PAYMENT_BACKEND = "local"
     photo_session = delivered_session
-    AddonPrice.objects.create(plan=Plan.objects.get(slug="starter"), currency="krw", amount=6500)
+    AddonPrice.objects.update_or_create(
+        plan=Plan.objects.get(slug="starter"), currency="krw", defaults={"amount": 6500}
+    )
     consent_record(
         user=photo_session.user,
         purpose="face_photos",
