@@ -259,13 +259,11 @@ def job_cancelled(*, job_id: int, reason: str) -> None:
         job_finish(job=job, state=GenerationJob.State.CANCELLED, error=job.error or reason)
     if problem:
         _session_back_to_photos(photo_session, reason=problem)
-    addon_settle(job, reason=reason)
 
 
 def _job_stop_for_privacy(*, job: GenerationJob, photo_session: PhotoSession, problem: str) -> None:
     job_finish(job=job, state=GenerationJob.State.CANCELLED, error=problem)
     _session_back_to_photos(photo_session, reason=problem)
-    addon_settle(job, reason=problem)
 
 
 def _session_back_to_photos(photo_session: PhotoSession, *, reason: str) -> None:
@@ -281,6 +279,9 @@ def job_finish(*, job: GenerationJob, state: str, error: str = "") -> None:
     if error:
         job.error = error
     job.save(update_fields=["state", "finished_at", "error"])
+    if state in (GenerationJob.State.CANCELLED, GenerationJob.State.FAILED):
+        # However it ended without its portraits, an add-on job's order is paid back.
+        addon_settle(job, reason=job.error)
 
 
 def session_move(
@@ -320,8 +321,7 @@ def job_fail_and_refund(*, job_id: int, error: str, actor: User | None = None) -
         # The gallery is already delivered: a failed regeneration leaves it as it was.
         return job
     if job.kind == GenerationJob.Kind.ADDON:
-        # The gallery stays as it was; the extra styles' own payment goes back.
-        addon_settle(job, reason=error)
+        # The gallery stays as it was; the extra styles' own payment went back (job_finish).
         return job
     if photo_session.state in (State.REFUNDED, State.FAILED):
         return job

@@ -324,3 +324,29 @@ def test_withdrawing_consent_stops_a_waiting_addon_and_refunds_it(
     order.refresh_from_db()
     assert order.amount_refunded == 500
     assert "Your personal model has been deleted" in gallery(client, s)
+
+
+def test_an_addon_job_that_finds_its_session_refunded_refunds_its_order_too(
+    client,
+    alice,
+    paid_session,
+    catalogue,
+    settings,
+    localstripe_server,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from generation.services.jobs import job_begin
+    from sessions_app.models import PhotoSession
+
+    s = delivered(paid_session, alice)
+    client.force_login(alice)
+    order = paid_addon(client, settings, localstripe_server, s, catalogue)
+    job = GenerationJob.objects.get(order=order)
+    # An operator ended the session meanwhile (its own order was local; the state is what counts).
+    PhotoSession.objects.filter(pk=s.pk).update(state="refunded")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_begin(job_id=job.pk, worker="test") is None
+    job.refresh_from_db()
+    order.refresh_from_db()
+    assert job.state == "cancelled"
+    assert order.amount_refunded == 500
