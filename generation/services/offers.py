@@ -16,6 +16,7 @@ from sessions_app.addons import addon_price
 from sessions_app.models import PhotoSession, StylePack
 
 from .checks import consent_problem
+from .plans import likeness_checked
 
 State = PhotoSession.State
 
@@ -78,6 +79,12 @@ def _refusal(
         return gettext(
             "Your personal model has been deleted, so no more styles can be made from it. A new "
             "session trains a new one."
+        )
+    if likeness_checked() and not photo_session.photos.exists():
+        # Each new portrait is delivered only when it looks like the customer's own photos.
+        return gettext(
+            "Your original photos have been deleted, so we can no longer check that new "
+            "portraits look like you. A new session trains a new model."
         )
     if processing_restricted(user=photo_session.user):
         return gettext(

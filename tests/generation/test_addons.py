@@ -350,3 +350,17 @@ def test_an_addon_job_that_finds_its_session_refunded_refunds_its_order_too(
     order.refresh_from_db()
     assert job.state == "cancelled"
     assert order.amount_refunded == 500
+
+
+def test_with_a_real_model_the_offer_needs_the_original_photos(
+    client, alice, paid_session, catalogue, settings
+):
+    # Portraits are delivered only when they look like the customer's photos: with those
+    # photos gone (a shorter period for originals than for the model), nothing could be.
+    settings.PICTUREUS_BASE_MODEL = "/models/a-real-checkpoint"
+    s = delivered(paid_session, alice)
+    assert not s.photos.exists()
+    client.force_login(alice)
+    assert "Your original photos have been deleted" in gallery(client, s)
+    buy(client, s, catalogue)
+    assert not Order.objects.filter(kind="addon").exists()
