@@ -22,6 +22,7 @@ from accounts.models import User  # noqa: E402
 from generation import services as gs  # noqa: E402
 from privacy.services import consent_record  # noqa: E402
 from sessions_app import services as ss  # noqa: E402
+from sessions_app.checkout import WITHDRAWAL_TERMS_VERSION, WithdrawalAgreement  # noqa: E402
 from sessions_app.models import PhotoSession, Plan, PlanPrice, StylePack  # noqa: E402
 from tests.generation.conftest import add_photos  # noqa: E402
 
@@ -43,7 +44,10 @@ def main():
         for name in ("studio", "outdoor")
     ]
     session = ss.session_create(user=user, plan=plan, styles=styles, currency="usd")
-    order = ss.order_checkout_start(photo_session=session, success_url="x", cancel_url="x")
+    agreement = WithdrawalAgreement(version=WITHDRAWAL_TERMS_VERSION, language="en")
+    order = ss.order_checkout_start(
+        photo_session=session, success_url="x", cancel_url="x", agreement=agreement
+    )
     ss.local_payment_complete(order=order)
     session = PhotoSession.objects.get(pk=session.pk)
     if session.state == "paid":

@@ -62,6 +62,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
         "kind",
         "state",
         "style",
+        "order",
         "progress_done",
         "progress_total",
         "seconds_per_unit",

@@ -18,6 +18,7 @@ class GenerationJob(models.Model):
         TRAINING = "training", _("Training")
         GENERATION = "generation", _("Generation")
         REGENERATION = "regeneration", _("Regeneration of one style")
+        ADDON = "addon", _("Extra styles on the kept model")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -46,6 +47,15 @@ class GenerationJob(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("style"),
+    )
+    # Only for extra styles: the paid order whose styles it makes (refunded if it fails).
+    order = models.ForeignKey(
+        "sessions_app.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generation_jobs",
+        verbose_name=_("order"),
     )
     progress_done = models.PositiveIntegerField(_("done"), default=0)
     progress_total = models.PositiveIntegerField(_("total"), default=0)

@@ -26,6 +26,8 @@ register(
         category=Category.SERVICE_RECORDS,
         owner="photo_session__user",
         session="photo_session",
+        # An add-on job's order: the session's own, declared by sessions_app.
+        other_links=("order",),
         unexported=("celery_task_id", "worker"),
         erase=Erase.KEEP,
         kept_because="record of the work done for an order; holds no photo or likeness",

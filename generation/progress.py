@@ -114,6 +114,10 @@ def eta_text(data: dict) -> str:
 def progress_message(data: dict) -> str:
     phase = data["phase"]
     stage = data["state_label"]
+    if phase == REGENERATING and data["job_kind"] == "addon":
+        if data["job_state"] == "queued":
+            return _("Your extra styles are waiting for a free studio machine.")
+        return _("Creating your extra styles: %(done)d of %(total)d ready.") % data
     if phase == REGENERATING:
         if data["job_state"] == "queued":
             return _("New portraits for one style are waiting for a free studio machine.")

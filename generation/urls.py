@@ -18,6 +18,8 @@ urlpatterns = [
         views.portrait_file,
         name="portrait_file",
     ),
+    path("<uuid:public_id>/more-styles/", views.addon_buy, name="addon_buy"),
+    path("<uuid:public_id>/more-styles/pay/test/", views.addon_local_pay, name="addon_local_pay"),
     path(
         "<uuid:public_id>/styles/<int:style_id>/regenerate/",
         views.style_regenerate,

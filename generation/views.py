@@ -1,15 +1,18 @@
 """The studio: progress while the GPU works, then the gallery and its downloads."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
     Http404,
     HttpResponseNotModified,
+    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,12 +20,21 @@ from django.views.decorators.http import require_POST
 from pictureus.pagecache import cached_page
 from pictureus.storage import private_file_response
 from privacy.services import retention_dates
+from sessions_app import services as sessions_services
 from sessions_app.access import session_for_user
-from sessions_app.models import StylePack
+from sessions_app.checkout import (
+    ADDON_WITHDRAWAL_AGREEMENT,
+    ADDON_WITHDRAWAL_TERMS,
+    WITHDRAWAL_TERMS_VERSION,
+    WithdrawalAgreement,
+)
+from sessions_app.models import Order, StylePack
 
 from . import samples
+from .forms import AddonForm
 from .modelcheck import uses_tiny_model
 from .progress import progress_for_display
+from .services.addons import AddonRefused, addon_checkout
 from .services.gallery import (
     gallery_portraits,
     gallery_shortfall,
@@ -32,6 +44,7 @@ from .services.gallery import (
 )
 from .services.jobs import RegenerationRefused, style_can_regenerate
 from .services.jobs import style_regenerate as regenerate
+from .services.offers import addon_offer
 
 
 def _portrait_for(photo_session, portrait_id):
@@ -46,7 +59,8 @@ def gallery(request, public_id):
     return cached_page(
         request,
         lambda: _gallery(request, session_for_user(request, public_id)),
-        version=version,
+        # The extra-styles offer ends at an hour of the clock, not with a change of the session.
+        version=(*version, timezone.now().strftime("%Y%m%d%H")),
         query=("favourites",),
     )
 
@@ -93,6 +107,9 @@ def _gallery(request, photo_session):
         "retention": retention_dates(photo_session=photo_session),
         "uses_tiny_model": uses_tiny_model(),
         "progress": progress_for_display(photo_session=photo_session),
+        "addon": addon_offer(photo_session=photo_session),
+        "addon_withdrawal_terms": ADDON_WITHDRAWAL_TERMS,
+        "addon_withdrawal_agreement": ADDON_WITHDRAWAL_AGREEMENT,
     }
     return render(request, "generation/gallery.html", context)
 
@@ -166,6 +183,61 @@ def style_regenerate(request, public_id, style_id):
             % {"style": style.name},
         )
     return redirect("generation:gallery", public_id=photo_session.public_id)
+
+
+@login_required
+@require_POST
+def addon_buy(request, public_id):
+    """Buy more styles on the session's kept model: its own order, the same checkout."""
+    photo_session = session_for_user(request, public_id)
+    gallery_url = reverse("generation:gallery", args=[photo_session.public_id])
+    form = AddonForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect(gallery_url)
+    back = request.build_absolute_uri(gallery_url)
+    agreement = WithdrawalAgreement(
+        version=WITHDRAWAL_TERMS_VERSION, language=request.LANGUAGE_CODE
+    )
+    try:
+        order = addon_checkout(
+            photo_session=photo_session,
+            styles=form.cleaned_data["styles"],
+            success_url=back,
+            cancel_url=back,
+            agreement=agreement,
+            actor=request.user,
+        )
+    except AddonRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(gallery_url)
+    except sessions_services.PaymentError:
+        messages.error(
+            request, _("We could not reach the payment service. Please try again in a minute.")
+        )
+        return redirect(gallery_url)
+    if order.backend == Order.Backend.LOCAL:
+        return redirect("generation:addon_local_pay", public_id=photo_session.public_id)
+    return HttpResponseRedirect(order.checkout_url)
+
+
+@login_required
+def addon_local_pay(request, public_id):
+    """The local test payment backend's page for an add-on order (development only)."""
+    if not (settings.DEBUG and settings.PAYMENT_BACKEND == Order.Backend.LOCAL):
+        raise Http404
+    photo_session = session_for_user(request, public_id)
+    order = photo_session.orders.filter(
+        kind=Order.Kind.ADDON, backend=Order.Backend.LOCAL, status=Order.Status.OPEN
+    ).last()
+    if order is None:
+        return redirect("generation:gallery", public_id=photo_session.public_id)
+    if request.method == "POST":
+        sessions_services.local_payment_complete(order=order)
+        return redirect("generation:gallery", public_id=photo_session.public_id)
+    context = {"photo_session": photo_session, "order": order}
+    return render(request, "sessions_app/local_pay.html", context)
 
 
 def sample_image(request, public_id):

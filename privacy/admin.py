@@ -14,6 +14,7 @@ from .forms import FulfilForm, ReasonForm, VerifyForm
 from .models import (
     AuditEvent,
     ConsentRecord,
+    ConsentText,
     DataExport,
     DataSubjectRequest,
     DeletionReceipt,
@@ -52,10 +53,25 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "user", "browser_id", "purpose", "granted", "method")
+    list_display = (
+        "created_at",
+        "user",
+        "browser_id",
+        "purpose",
+        "granted",
+        "method",
+        "consent_text",
+    )
     list_filter = ("purpose", "granted", "method")
     search_fields = ("user__email", "browser_id")
     date_hierarchy = "created_at"
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "purpose", "language", "version")
+    list_filter = ("purpose", "language")
+    search_fields = ("version",)
 
 
 @admin.register(AuditEvent)

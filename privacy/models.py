@@ -85,6 +85,29 @@ class AppendOnlyModel(models.Model):
         raise ValidationError(f"{self._meta.verbose_name} rows are append-only.")
 
 
+class ConsentText(AppendOnlyModel):
+    """The exact wording of one consent as a customer read it: purpose, items collected,
+    retention period, and the right to refuse with its consequence (PIPA Art. 15(2), 22).
+
+    Its version is the SHA-256 of the text, so any change of wording (or of a period it
+    quotes) is a new version; each ledger row names the version its customer saw.
+    """
+
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    purpose = models.CharField(_("purpose"), max_length=32)
+    language = models.CharField(_("language"), max_length=8)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("first shown at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent text")
+        verbose_name_plural = _("consent texts")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.language} {self.version[:12]}"
+
+
 class ConsentRecord(AppendOnlyModel):
     """One row of the consent ledger: a grant or a withdrawal. Current state is the latest row."""
 
@@ -130,6 +153,15 @@ class ConsentRecord(AppendOnlyModel):
         verbose_name=_("policy version"),
     )
     text_sha256 = models.CharField(_("text hash"), max_length=64, blank=True)
+    # The consent's own wording the customer saw on the form (empty for banner and signals).
+    consent_text = models.ForeignKey(
+        ConsentText,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("consent text seen"),
+    )
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)

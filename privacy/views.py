@@ -37,6 +37,7 @@ from .models import (
     Processor,
     RetentionPolicy,
 )
+from .notices import ConsentTextChanged, consent_notices, consent_text_seen
 
 P = ConsentRecord.Purpose
 ACCOUNT_PURPOSES = [P.MODEL_IMPROVEMENT, P.MARKETING_LIKENESS, P.SALE_SHARING]
@@ -65,8 +66,9 @@ def policy(request):
 def centre(request):
     user = request.user
     sessions = list(user.photo_sessions.all())
+    notices = {notice.purpose: notice for notice in consent_notices()}
     account_consents = [
-        (purpose, services.consent_latest(user=user, purpose=purpose))
+        (purpose, services.consent_latest(user=user, purpose=purpose), notices.get(purpose))
         for purpose in ACCOUNT_PURPOSES
     ]
     session_consents = [
@@ -83,9 +85,9 @@ def centre(request):
         {
             "account_consents": account_consents,
             "session_consents": session_consents,
-            "history": ConsentRecord.objects.filter(user=user).select_related("policy_version")[
-                :100
-            ],
+            "history": ConsentRecord.objects.filter(user=user).select_related(
+                "policy_version", "consent_text"
+            )[:100],
             "needs_renewal": services.consent_needs_renewal(user=user),
             "policy": PolicyVersion.current(),
             "restrictions": ProcessingRestriction.objects.filter(user=user, lifted_at__isnull=True),
@@ -116,6 +118,11 @@ def consent_change(request):
             return redirect("privacy:centre")
         photo_session = _own_session(request.user, form.cleaned_data["session"])
     if granted:
+        try:
+            consent_text = consent_text_seen(purpose=purpose, seen=request.POST.get("version", ""))
+        except ConsentTextChanged:
+            messages.error(request, _("The text of this consent changed. Please read it again."))
+            return redirect("privacy:centre")
         services.consent_record(
             user=request.user,
             purpose=purpose,
@@ -123,6 +130,7 @@ def consent_change(request):
             method=ConsentRecord.Method.FORM,
             request=request,
             photo_session=photo_session,
+            consent_text=consent_text,
         )
         messages.success(request, _("Your consent is recorded."))
     else:

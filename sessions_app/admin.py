@@ -18,6 +18,7 @@ from privacy.services import retention_periods, sessions_due
 from . import services
 from .access import session_for_staff
 from .models import (
+    AddonPrice,
     Order,
     PhotoSession,
     Plan,
@@ -36,13 +37,20 @@ class PlanPriceInline(admin.TabularInline):
     min_num = 1
 
 
+class AddonPriceInline(admin.TabularInline):
+    """What one more style costs on a delivered session's kept model (none: not offered)."""
+
+    model = AddonPrice
+    extra = 1
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["name_en", "name_ko", "styles_count", "images_per_style", "prices", "active"]
     list_editable = ["active"]
     list_filter = ["active"]
     prepopulated_fields = {"slug": ["name_en"]}
-    inlines = [PlanPriceInline]
+    inlines = [PlanPriceInline, AddonPriceInline]
 
     @admin.display(description=_("prices"))
     def prices(self, obj):
@@ -112,7 +120,7 @@ class OrderInline(admin.TabularInline):
     model = Order
     extra = 0
     can_delete = False
-    fields = ("created_at", "backend", "status", "amount", "currency", "amount_refunded")
+    fields = ("created_at", "kind", "backend", "status", "amount", "currency", "amount_refunded")
     readonly_fields = fields
     show_change_link = True
 
@@ -342,6 +350,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = [
         "pk",
         "photo_session",
+        "kind",
         "backend",
         "status",
         "amount",
@@ -350,10 +359,10 @@ class OrderAdmin(admin.ModelAdmin):
         "created_at",
         "paid_at",
     ]
-    list_filter = ["status", "backend", "currency"]
+    list_filter = ["status", "kind", "backend", "currency"]
     search_fields = ["checkout_session_id", "payment_intent_id", "photo_session__user__email"]
     list_select_related = ["photo_session__plan", "photo_session__user"]
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = [*(f.name for f in Order._meta.fields), "styles"]
     inlines = [RefundInline]
 
     def has_add_permission(self, request):

@@ -43,6 +43,16 @@ WITHDRAWAL_AGREEMENT = _(
     "I have read the terms of withdrawal and agree that I cannot withdraw the order once "
     "training has started."
 )
+# More styles on a kept model are made as soon as they are paid for: no window before the work.
+ADDON_WITHDRAWAL_TERMS = _(
+    "These portraits are made to your order as soon as the payment arrives, so the order cannot "
+    "be withdrawn once it is paid. If the portraits are not as described, or we cannot deliver "
+    "them, you are refunded as the terms of service say."
+)
+ADDON_WITHDRAWAL_AGREEMENT = _(
+    "I have read the terms of withdrawal and agree that I cannot withdraw this order once it "
+    "is paid."
+)
 
 
 @dataclass(frozen=True)

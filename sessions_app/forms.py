@@ -75,6 +75,26 @@ class ConsentForm(forms.Form):
         label=_("Optional: PictureUs may show my portraits in its marketing."),
         required=False,
     )
+    # The version of each consent's wording the page showed: a choice is recorded only against
+    # the text the customer read.
+    versions = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, notices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_versions = ",".join(notice.version for notice in notices)
+        self.fields["versions"].initial = self.current_versions
+
+    def clean_versions(self):
+        seen = self.cleaned_data["versions"]
+        # A form posted without it (a script, an old page) is taken as read on the current text.
+        if seen and seen != self.current_versions:
+            raise forms.ValidationError(
+                _(
+                    "The text of these consents changed while the page was open. Please read "
+                    "it again below and make your choices once more."
+                )
+            )
+        return seen
 
 
 class CheckoutForm(forms.Form):

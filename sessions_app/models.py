@@ -96,6 +96,24 @@ class PlanPrice(models.Model):
         return f"{self.plan} {self.amount} {self.currency}"
 
 
+class AddonPrice(models.Model):
+    """What one more style costs on a delivered session's kept model, in one currency."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="addon_prices")
+    currency = models.CharField(_("currency"), max_length=3, choices=PlanPrice.Currency.choices)
+    amount = models.PositiveIntegerField(_("price per extra style (minor unit)"))
+
+    class Meta:
+        verbose_name = _("extra style price")
+        verbose_name_plural = _("extra style prices")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency"], name="unique_addon_currency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} +1 {self.amount} {self.currency}"
+
+
 class StylePack(TranslatedFieldsMixin, models.Model):
     slug = models.SlugField(_("slug"), unique=True)
     name_en = models.CharField(_("name (English)"), max_length=80)
@@ -305,8 +323,17 @@ class Order(models.Model):
         PAID = "paid", _("Paid")
         EXPIRED = "expired", _("Expired")
 
+    class Kind(models.TextChoices):
+        SESSION = "session", _("Session")
+        ADDON = "addon", _("More styles on the kept model")
+
     photo_session = models.ForeignKey(
         PhotoSession, on_delete=models.CASCADE, related_name="orders", verbose_name=_("session")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.SESSION)
+    # What an add-on order buys: these styles, made on the session's model.
+    styles = models.ManyToManyField(
+        StylePack, blank=True, related_name="addon_orders", verbose_name=_("extra styles")
     )
     backend = models.CharField(_("backend"), max_length=8, choices=Backend.choices)
     status = models.CharField(

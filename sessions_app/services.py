@@ -10,8 +10,9 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -25,6 +26,7 @@ from pictureus.seller import seller
 from pictureus.timezones import zone_for_user
 from privacy.services import audit_log
 
+from . import addons
 from .checkout import (
     WITHDRAWAL_TERMS,
     PaymentError,
@@ -43,6 +45,9 @@ from .models import (
     StylePack,
     WebhookEvent,
 )
+
+if TYPE_CHECKING:
+    from privacy.models import ConsentText
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +164,9 @@ def order_checkout_start(
         locked = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
         if locked.state not in (S.DRAFT, S.AWAITING_PAYMENT):
             raise InvalidTransition(f"a session in {locked.state} cannot be paid for")
-        order = locked.orders.filter(status=Order.Status.OPEN, backend=backend).first()
+        order = locked.orders.filter(
+            status=Order.Status.OPEN, backend=backend, kind=Order.Kind.SESSION
+        ).first()
         if locked.state == S.DRAFT:
             session_transition(
                 photo_session=locked,
@@ -240,14 +247,13 @@ def _checkout_completed(data_object: dict) -> str:
         return "amount mismatch"
     if order.status == Order.Status.PAID:
         return "already paid"
+    if order.kind == Order.Kind.ADDON:
+        return addons.order_addon_paid(order=order, payment_intent=_payment_intent(data_object))
     photo_session = order.photo_session
     already_paid = photo_session.orders.filter(status=Order.Status.PAID).exists()
     order.status = Order.Status.PAID
     order.paid_at = timezone.now()
-    payment_intent = data_object.get("payment_intent")
-    if isinstance(payment_intent, dict):
-        payment_intent = payment_intent.get("id")
-    order.payment_intent_id = str(payment_intent or "")[:255]
+    order.payment_intent_id = _payment_intent(data_object)[:255]
     order.save(update_fields=["status", "paid_at", "payment_intent_id"])
     if already_paid or photo_session.state != S.AWAITING_PAYMENT:
         return "second payment"
@@ -258,6 +264,14 @@ def _checkout_completed(data_object: dict) -> str:
     # robust: a mail server that is down must not make the processor resend a paid event.
     transaction.on_commit(lambda: order_confirmation_send(order_id=order.pk), robust=True)
     return "paid"
+
+
+def _payment_intent(data_object: dict) -> str:
+    """The payment's id in a Checkout session event (expanded or not)."""
+    payment_intent = data_object.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    return str(payment_intent or "")
 
 
 def _processor_charge(order: Order) -> tuple[str, str]:
@@ -558,17 +572,20 @@ def session_consent_give(
     marketing_likeness: bool,
     only_me: bool = False,
     request: HttpRequest | None = None,
+    consent_texts: "Mapping[str, ConsentText] | None" = None,
 ) -> PhotoSession:
     """Record each choice of the consent gate as its own ledger row (P02, P06) and open uploads.
 
     Face-photo consent is for this session; the two optional purposes are account-wide and
-    recorded either way, so a decline is on the ledger as clearly as a grant.
+    recorded either way, so a decline is on the ledger as clearly as a grant. `consent_texts`:
+    by purpose, the version of each consent's wording the customer was shown.
     """
     from privacy.models import ConsentRecord
     from privacy.services import consent_record
 
     purpose = ConsentRecord.Purpose
     user = photo_session.user
+    texts = consent_texts or {}
     with transaction.atomic():
         consent_record(
             user=user,
@@ -577,6 +594,7 @@ def session_consent_give(
             method=ConsentRecord.Method.FORM,
             request=request,
             photo_session=photo_session,
+            consent_text=texts.get(purpose.FACE_PHOTOS),
         )
         for purpose_value, granted in (
             (purpose.MODEL_IMPROVEMENT, model_improvement),
@@ -588,6 +606,7 @@ def session_consent_give(
                 granted=granted,
                 method=ConsentRecord.Method.FORM,
                 request=request,
+                consent_text=texts.get(purpose_value),
             )
         if only_me:
             # The ledger has no purpose for it; the audit trail keeps the confirmation.

@@ -20,6 +20,7 @@ from pictureus.money import currency_for_language, format_money
 from pictureus.pagecache import cached_page
 from pictureus.storage import private_file_response
 from privacy.models import ConsentRecord
+from privacy.notices import consent_notices, consent_text_for
 from privacy.services import (
     consent_is_current,
     processing_restricted,
@@ -152,7 +153,8 @@ def consent(request, public_id):
     photo_session = session_for_user(request, public_id)
     if photo_session.state not in (S.PAID, S.COLLECTING_PHOTOS):
         return redirect(photo_session_url(photo_session))
-    form = ConsentForm(request.POST or None)
+    notices = consent_notices()
+    form = ConsentForm(request.POST or None, notices=notices)
     if request.method == "POST" and form.is_valid():
         services.session_consent_give(
             photo_session=photo_session,
@@ -161,11 +163,15 @@ def consent(request, public_id):
             marketing_likeness=form.cleaned_data["marketing_likeness"],
             only_me=form.cleaned_data["only_me"],
             request=request,
+            consent_texts={notice.purpose: consent_text_for(notice) for notice in notices},
         )
         return redirect("sessions_app:photos", public_id=photo_session.public_id)
-    return render(
-        request, "sessions_app/consent.html", {"photo_session": photo_session, "form": form}
-    )
+    context = {
+        "photo_session": photo_session,
+        "form": form,
+        "notices": [(notice, form[notice.purpose]) for notice in notices],
+    }
+    return render(request, "sessions_app/consent.html", context)
 
 
 def _may_upload(photo_session) -> bool:

@@ -6,9 +6,12 @@ From the bottom up, each importing only those above it:
 - `erasure`: deleting training files and portraits, each with its receipt;
 - `training`: the photos and training files a job may read and write (its own session's only);
 - `gallery`: the delivered portraits, their version, favourites and the zip;
+- `offers`: whether a delivered session's kept model can make more styles, until when, why not;
 - `notify`: the emails to the customer and the operators;
+- `addon_refunds`: extra styles that will not be made are paid back;
 - `jobs`: a job's life: started, claimed, progressing, cancelled, retried, failed and refunded;
   training finished; a style made again;
+- `addons`: selling more styles: the add-on order's checkout and its paid job;
 - `watchdog`: jobs whose worker went silent or whose message was lost;
 - `portraits`: the candidates a generation job makes and the ones it delivers;
 - `timing`: progress and time-left estimates for the customer's pages.

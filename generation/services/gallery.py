@@ -100,7 +100,11 @@ def gallery_shortfall(*, photo_session: PhotoSession) -> dict[int, tuple[int, ..
     shortfall: dict[int, tuple[int, ...]] = {}
     jobs = photo_session.generation_jobs.filter(
         state=GenerationJob.State.SUCCEEDED,
-        kind__in=[GenerationJob.Kind.GENERATION, GenerationJob.Kind.REGENERATION],
+        kind__in=[
+            GenerationJob.Kind.GENERATION,
+            GenerationJob.Kind.REGENERATION,
+            GenerationJob.Kind.ADDON,
+        ],
     ).order_by("finished_at", "id")
     for job in jobs:
         for style_id, numbers in job.shortfall.items():

@@ -17,6 +17,7 @@ from privacy import services as privacy_services
 from sessions_app import services as sessions_services
 from sessions_app.models import PhotoSession, StylePack
 
+from .addon_refunds import addon_settle
 from .checks import consent_problem, job_check_may_continue
 from .erasure import Reason, artifact_receipt_category, portrait_erase, session_artifacts_delete
 from .notify import email_customer
@@ -106,6 +107,7 @@ def session_jobs_cancel(*, photo_session: PhotoSession, reason: str) -> int:
         if job.state == GenerationJob.State.QUEUED:
             job.state = GenerationJob.State.CANCELLED
             job.finished_at = now
+            addon_settle(job, reason=reason)
         job.save(update_fields=["cancel_requested", "error", "state", "finished_at"])
         if job.celery_task_id:
             task_id = job.celery_task_id
@@ -182,6 +184,7 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
         GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
         GenerationJob.Kind.GENERATION: (State.TRAINING, State.GENERATING),
         GenerationJob.Kind.REGENERATION: (State.DELIVERED,),
+        GenerationJob.Kind.ADDON: (State.DELIVERED, State.ORIGINALS_DELETED),
     }
     expected = expected_states[job.kind]
     if photo_session.state not in expected:
@@ -276,6 +279,9 @@ def job_finish(*, job: GenerationJob, state: str, error: str = "") -> None:
     if error:
         job.error = error
     job.save(update_fields=["state", "finished_at", "error"])
+    if state in (GenerationJob.State.CANCELLED, GenerationJob.State.FAILED):
+        # However it ended without its portraits, an add-on job's order is paid back.
+        addon_settle(job, reason=job.error)
 
 
 def session_move(
@@ -313,6 +319,9 @@ def job_fail_and_refund(*, job_id: int, error: str, actor: User | None = None) -
         job_finish(job=job, state=GenerationJob.State.FAILED, error=error)
     if job.kind == GenerationJob.Kind.REGENERATION:
         # The gallery is already delivered: a failed regeneration leaves it as it was.
+        return job
+    if job.kind == GenerationJob.Kind.ADDON:
+        # The gallery stays as it was; the extra styles' own payment went back (job_finish).
         return job
     if photo_session.state in (State.REFUNDED, State.FAILED):
         return job

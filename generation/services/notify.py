@@ -7,9 +7,10 @@ from django.urls import reverse
 from generation.models import GenerationJob
 from pictureus.mail import send_templated, site_url
 from pictureus.timezones import zone_for_user
-from sessions_app.models import PhotoSession
+from sessions_app.models import Order, PhotoSession
 
 from .gallery import gallery_shortfall
+from .offers import addon_offer
 
 
 def email_customer(photo_session_id: int, which: str) -> None:
@@ -29,6 +30,36 @@ def email_customer(photo_session_id: int, which: str) -> None:
             "shortfall": [
                 {"style": style, "delivered": numbers[0], "promised": numbers[1]}
                 for style in photo_session.styles.all()
+                if (numbers := short.get(style.pk))
+            ],
+            "addon": addon_offer(photo_session=photo_session) if which == "ready" else None,
+        },
+        language=user.preferred_language,
+        time_zone=zone_for_user(user),
+    )
+
+
+def email_addon(order_id: int, which: str) -> None:
+    """Tell the customer their extra styles are in the gallery ("addon_ready"), or could not be
+    made and are refunded ("addon_failed")."""
+    order = Order.objects.select_related("photo_session__user").get(pk=order_id)
+    photo_session = order.photo_session
+    user = photo_session.user
+    short = gallery_shortfall(photo_session=photo_session)
+    styles = list(order.styles.order_by("order", "id"))
+    send_templated(
+        to=[user.email],
+        template_prefix=f"generation/email/{which}",
+        context={
+            "user": user,
+            "order": order,
+            "styles": styles,
+            "url": site_url(
+                reverse("generation:gallery", kwargs={"public_id": photo_session.public_id})
+            ),
+            "shortfall": [
+                {"style": style, "delivered": numbers[0], "promised": numbers[1]}
+                for style in styles
                 if (numbers := short.get(style.pk))
             ],
         },

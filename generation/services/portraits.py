@@ -14,7 +14,7 @@ from sessions_app.models import PhotoSession, StylePack
 
 from .erasure import Reason, portrait_erase
 from .jobs import job_finish, session_move
-from .notify import email_customer, email_operators_shortfall
+from .notify import email_addon, email_customer, email_operators_shortfall
 from .plans import LIKENESS_THRESHOLD, candidates_per_style, likeness_checked
 
 State = PhotoSession.State
@@ -27,6 +27,9 @@ def generation_styles(*, job: GenerationJob) -> list[StylePack]:
     if job.kind == GenerationJob.Kind.REGENERATION:
         assert job.style is not None, "a regeneration names its style"
         return [job.style]
+    if job.kind == GenerationJob.Kind.ADDON:
+        assert job.order is not None, "extra styles come with their order"
+        return list(job.order.styles.order_by("order", "id"))
     return list(job.photo_session.styles.order_by("order", "id"))
 
 
@@ -169,6 +172,13 @@ def generation_finish(*, job_id: int) -> None:
             job=job
         ):
             portrait_erase(portrait=old, reason=Reason.REQUEST)
+        return
+    if job.kind == GenerationJob.Kind.ADDON:
+        # Delivered into the same gallery: the styles are the session's from now on.
+        assert job.order_id is not None, "extra styles come with their order"
+        photo_session.styles.add(*generation_styles(job=job))
+        order_id = job.order_id
+        transaction.on_commit(lambda: email_addon(order_id, "addon_ready"))
         return
     session_move(photo_session, State.DELIVERED, cause=f"{GENERATION_DONE} #{job.pk}")
     transaction.on_commit(lambda: email_customer(photo_session.pk, "ready"))

@@ -21,6 +21,8 @@ IN_PROGRESS = (State.QUEUED, State.TRAINING, State.GENERATING)
 
 # The panel's phase while a delivered session has one style made again.
 REGENERATING = "regenerating"
+# Jobs that make more portraits for a delivered gallery: one style again, or extra styles.
+AFTER_DELIVERY = (GenerationJob.Kind.REGENERATION, GenerationJob.Kind.ADDON)
 
 
 # How many recently finished jobs of a kind an estimate is taken from.
@@ -41,7 +43,7 @@ class JobTiming(NamedTuple):
 def job_timing(kind: str) -> JobTiming | None:
     """The median timing of the recent succeeded jobs of `kind` (a regeneration counts as a
     generation: both make images); None until one has finished."""
-    images = (GenerationJob.Kind.GENERATION, GenerationJob.Kind.REGENERATION)
+    images = (GenerationJob.Kind.GENERATION, *AFTER_DELIVERY)
     # The filter leaves out nulls, which the columns' types cannot say.
     rows = cast(
         "QuerySet[GenerationJob, tuple[float, int, datetime, datetime]]",
@@ -138,7 +140,7 @@ def session_phase(*, photo_session: PhotoSession, job: GenerationJob | None) -> 
     """What the customer is waiting for now: "queued" while a job waits for a machine,
     "training" or "generating" while one runs, "regenerating" while a delivered style is made
     again, otherwise the session's own state. `job` is the session's latest job (or None)."""
-    if job is not None and job.kind == GenerationJob.Kind.REGENERATION and job.is_active:
+    if job is not None and job.kind in AFTER_DELIVERY and job.is_active:
         return REGENERATING
     if photo_session.state not in IN_PROGRESS:
         return photo_session.state

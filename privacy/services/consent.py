@@ -18,6 +18,7 @@ from pictureus.timezones import service_today
 from .. import registry
 from ..models import (
     ConsentRecord,
+    ConsentText,
     DataSubjectRequest,
     PolicyVersion,
     ProcessingRestriction,
@@ -46,8 +47,10 @@ def consent_record(
     request: HttpRequest | None = None,
     photo_session: PhotoSession | None = None,
     browser_id: str = "",
+    consent_text: ConsentText | None = None,
 ) -> ConsentRecord:
-    """Append one grant or withdrawal to the consent ledger under the current policy version.
+    """Append one grant or withdrawal to the consent ledger under the current policy version;
+    `consent_text`: the version of the consent's own wording the customer was shown.
 
     A withdrawal or a decline stops at once what other apps do for that purpose (P06).
     """
@@ -62,6 +65,7 @@ def consent_record(
         granted=granted,
         policy_version=policy,
         text_sha256=policy.text_sha256 if policy else "",
+        consent_text=consent_text,
         method=method,
         ip_hash=hash_ip(client_ip(request)),
         user_agent=ua,

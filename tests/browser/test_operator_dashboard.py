@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from generation.models import GenerationJob
 from sessions_app import services as session_services
+from sessions_app.checkout import WITHDRAWAL_TERMS_VERSION, WithdrawalAgreement
 from sessions_app.models import Order, PhotoSession, StylePack
 from tests.conftest import ROOT, make_customer, wait_for
 from tests.generation.conftest import add_photos, gen_plan  # noqa: F401 - a fixture
@@ -65,7 +66,10 @@ def stuck_job(gen_plan, language, settings):  # noqa: F811 - the fixture above
         user=customer, plan=gen_plan, styles=StylePack.objects.all(), currency="usd"
     )
     order = session_services.order_checkout_start(
-        photo_session=photo_session, success_url="http://x/", cancel_url="http://x/"
+        photo_session=photo_session,
+        success_url="http://x/",
+        cancel_url="http://x/",
+        agreement=WithdrawalAgreement(version=WITHDRAWAL_TERMS_VERSION, language=language),
     )
     session_services.local_payment_complete(order=order)
     photo_session = session_services.session_consent_give(

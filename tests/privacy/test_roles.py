@@ -47,6 +47,8 @@ IN_ADMIN = {
     "generation.GenerationJob": ("v", "v", "vc"),
     "privacy.AuditEvent": ("", "v", "v"),
     "privacy.ConsentRecord": ("", "v", ""),
+    # The wording each consent row was given on: no personal data, read beside the ledger.
+    "privacy.ConsentText": ("", "v", ""),
     "privacy.DataExport": ("", "v", ""),
     "privacy.DataSubjectRequest": ("", "vc", ""),
     "privacy.DeletionReceipt": ("", "v", ""),
@@ -70,6 +72,8 @@ IN_ADMIN = {
 NOT_IN_ADMIN = {
     # The plan page's price rows (an inline).
     "sessions_app.PlanPrice": ("v", "", "vacd"),
+    # The plan page's extra-style price rows (an inline).
+    "sessions_app.AddonPrice": ("v", "", "vacd"),
     # The session page's state history (an inline).
     "sessions_app.SessionTransition": ("v", "v", "v"),
     # The job page's artifact rows: step, size and hash, never the file.

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
-from sessions_app.models import Plan, PlanPrice, StylePack
+from sessions_app.models import AddonPrice, Plan, PlanPrice, StylePack
 
 DEMO_PASSWORD = "pictureus-demo"  # noqa: S105 - printed for the local demo only
 
@@ -19,6 +19,8 @@ PLANS = [
         "turnaround_hours": 2,
         "order": 1,
         "prices": {"usd": 1900, "krw": 25000},
+        # One more style on the kept model, after delivery.
+        "addon_prices": {"usd": 500, "krw": 6500},
     },
     {
         "slug": "signature",
@@ -31,6 +33,7 @@ PLANS = [
         "turnaround_hours": 3,
         "order": 2,
         "prices": {"usd": 3900, "krw": 52000},
+        "addon_prices": {"usd": 500, "krw": 6500},
     },
 ]
 
@@ -96,10 +99,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for data in PLANS:
             data = dict(data)
-            prices = data.pop("prices")
+            prices, addon_prices = data.pop("prices"), data.pop("addon_prices")
             plan, _ = Plan.objects.update_or_create(slug=data.pop("slug"), defaults=data)
             for currency, amount in prices.items():
                 PlanPrice.objects.update_or_create(
+                    plan=plan, currency=currency, defaults={"amount": amount}
+                )
+            for currency, amount in addon_prices.items():
+                AddonPrice.objects.update_or_create(
                     plan=plan, currency=currency, defaults={"amount": amount}
                 )
         for order, (slug, en, ko, desc_en, desc_ko, prompt) in enumerate(STYLES, start=1):
