@@ -56,6 +56,31 @@ def staff(db):
     return User.objects.create_superuser(email="operator@example.com", password="pw-Operator-123")
 
 
+@pytest.fixture
+def retention_policies(transactional_db):
+    """The retention periods the migrations seed, put back after an earlier transactional
+    test's flush emptied them: a test that relies on the periods asks for this."""
+    import importlib
+
+    from django.apps import apps
+
+    from privacy.models import RetentionPolicy
+
+    seeded = importlib.import_module("privacy.migrations.0004_seed_retention_processors_triggers")
+    for category, days, event, reminder, description in seeded.RETENTION:
+        RetentionPolicy.objects.get_or_create(
+            category=category,
+            defaults={
+                "period_days": days,
+                "counts_from": event,
+                "reminder_days": reminder,
+                "description": description,
+            },
+        )
+    abandoned = importlib.import_module("privacy.migrations.0010_retention_for_every_session")
+    abandoned.seed_abandoned_period(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate limits and other counters must not leak between tests.

@@ -19,6 +19,8 @@ from .test_gallery import delivered_session  # noqa: F401 - the fixture this jou
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The offer ends with the model's retention date.
+    pytest.mark.usefixtures("retention_policies"),
 ]
 
 WAITING = {

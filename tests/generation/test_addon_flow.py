@@ -13,7 +13,11 @@ from tests.sessions.test_payments import deliver, event, paid_intent
 from .conftest import state_of, submit
 from .test_addons import use_stripe
 
-pytestmark = [pytest.mark.ml, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.ml,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("retention_policies"),
+]
 
 
 def _job_done(kind, photo_session, worker):
