@@ -12,18 +12,19 @@ app = Celery("pictureus")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-PRESENCE_EVERY = 30
-
 
 class PresenceStep(bootsteps.StartStopStep):
     """Record this worker's presence and queues for the back office, at start and every
-    PRESENCE_EVERY seconds, from the main process (a child busy on the GPU does not stop it)."""
+    WORKER_PRESENCE_SECONDS, from the main process (a child busy on the GPU does not stop it)."""
 
     requires = {"celery.worker.components:Timer"}
 
     def start(self, worker: Any) -> None:
+        from django.conf import settings
+
         self._record(worker)
-        self.tref = worker.timer.call_repeatedly(PRESENCE_EVERY, self._record, (worker,))
+        every = settings.WORKER_PRESENCE_SECONDS
+        self.tref = worker.timer.call_repeatedly(every, self._record, (worker,))
 
     def stop(self, worker: Any) -> None:
         if getattr(self, "tref", None) is not None:

@@ -388,6 +388,8 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"generation.tasks.*": {"queue": "gpu"}}
+# How often a worker records that it is alive and what it serves (the back office's "Now").
+WORKER_PRESENCE_SECONDS = 30
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

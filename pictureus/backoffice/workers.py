@@ -1,24 +1,24 @@
 """Which Celery workers are alive and which queues they serve; what waits in each queue.
 
 Workers write their presence themselves (`PresenceStep` in pictureus/celery.py) every
-PRESENCE_EVERY seconds from the worker's main process, so a GPU busy with one long task still
+WORKER_PRESENCE_SECONDS from the worker's main process, so a GPU busy with one long task still
 reports.
 """
 
 import datetime
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.utils import timezone
 
-from pictureus.celery import PRESENCE_EVERY, app
 from pictureus.models import WorkerPresence
 
 logger = logging.getLogger(__name__)
 
 
 # A worker not heard from for this long is counted as gone.
-ALIVE_WITHIN = datetime.timedelta(seconds=4 * PRESENCE_EVERY)
+ALIVE_WITHIN = datetime.timedelta(seconds=4 * settings.WORKER_PRESENCE_SECONDS)
 
 
 def known_queues() -> list[str]:
@@ -42,7 +42,8 @@ def queue_depths(names: list[str]) -> dict[str, int | None]:
     """Messages waiting in each queue, asked of the broker; None where it cannot be reached."""
     depths: dict[str, int | None] = dict.fromkeys(names)
     try:
-        with app.connection_for_read() as connection:
+        # This project's Celery app (pictureus/celery.py), which made itself the current one.
+        with current_app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
             channel = connection.default_channel
             for name in names:
