@@ -37,6 +37,21 @@ def make_customer(email, *, region="US", of_age=True, language="en", password="p
     return user
 
 
+def day_on_their_calendar(user, when):
+    """The calendar day `when` falls on where `user` reads the site.
+
+    Pages show dates in the reader's zone (America/New_York for a US customer, Asia/Seoul for a
+    Korean one), so a test that computes the day in UTC fails for some hours of every day.
+    """
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from pictureus.timezones import zone_for_user
+
+    return timezone.localdate(when, zoneinfo.ZoneInfo(zone_for_user(user)))
+
+
 @pytest.fixture
 def alice(db):
     """A verified customer of age in the US."""

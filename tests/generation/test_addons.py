@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 
 from generation.models import GenerationJob, TrainingArtifact
 from sessions_app.models import AddonPrice, Order, PlanPrice, Refund, StylePack
+from tests.conftest import day_on_their_calendar
 from tests.sessions.conftest import localstripe_server  # noqa: F401 - a fixture used here
 from tests.sessions.test_payments import deliver, event, paid_intent
 
@@ -84,7 +85,7 @@ def test_the_gallery_offers_the_styles_not_yet_bought_until_the_model_is_deleted
     s = delivered(paid_session, alice)
     client.force_login(alice)
     html = gallery(client, s)
-    until = timezone.localdate(s.delivered_at + datetime.timedelta(days=30))
+    until = day_on_their_calendar(alice, s.delivered_at + datetime.timedelta(days=30))
     assert "More styles on your personal model" in html
     assert f'name="styles" value="{catalogue.pk}"' in html
     # The session's own styles are not offered again.

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from privacy import services
 from privacy.models import ConsentRecord, DataSubjectRequest, RetentionPolicy
+from tests.conftest import day_on_their_calendar
 
 from .conftest import login, stored_files
 
@@ -96,7 +97,9 @@ def test_the_date_shown_for_an_undelivered_session_is_the_date_it_goes(client, a
     due = services.retention_dates(photo_session=ps)["originals"]
     assert due == timezone.localdate(ps.updated_at + datetime.timedelta(days=12))
     login(client, alice)
-    shown = date_filter(due, "DATE_FORMAT")
+    # The page shows the day it falls on where Alice lives.
+    on_her_calendar = day_on_their_calendar(alice, ps.updated_at + datetime.timedelta(days=12))
+    shown = date_filter(on_her_calendar, "DATE_FORMAT")
     for url in ("/en/sessions/", f"/en/sessions/{ps.public_id}/", "/en/privacy/centre/"):
         page = re.sub(r"\s+", " ", client.get(url).content.decode())
         assert f"deleted on {shown}" in page, url

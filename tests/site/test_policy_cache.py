@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from privacy.models import Processor, RetentionPolicy
+from tests.conftest import day_on_their_calendar
 
 from .helpers import page_text
 
@@ -248,9 +249,9 @@ def deletion_dates_shown(client, photo_session, days: dict, *, not_after: tuple 
     dates `not_after` days after it), and is then served from the cache."""
 
     def on(lang, period):
+        when = photo_session.delivered_at + datetime.timedelta(days=period)
         with translation.override(lang):
-            when = photo_session.delivered_at + datetime.timedelta(days=period)
-            return date_format(when.date(), "DATE_FORMAT")
+            return date_format(day_on_their_calendar(photo_session.user, when), "DATE_FORMAT")
 
     for lang in ("en", "ko"):
         url = f"/{lang}/studio/{photo_session.public_id}/"
