@@ -42,9 +42,9 @@ from .services.gallery import (
     gallery_zip,
     portrait_favourite_set,
 )
-from .services.jobs import RegenerationRefused, style_can_regenerate
-from .services.jobs import style_regenerate as regenerate
 from .services.offers import addon_offer
+from .services.regenerate import RegenerationRefused, style_can_regenerate
+from .services.regenerate import style_regenerate as regenerate
 
 
 def _portrait_for(photo_session, portrait_id):

@@ -10,7 +10,8 @@ From the bottom up, each importing only those above it:
 - `notify`: the emails to the customer and the operators;
 - `addon_refunds`: extra styles that will not be made are paid back;
 - `jobs`: a job's life: started, claimed, progressing, cancelled, retried, failed and refunded;
-  training finished; a style made again;
+  training finished;
+- `regenerate`: a delivered style made again, once;
 - `addons`: selling more styles: the add-on order's checkout and its paid job;
 - `watchdog`: jobs whose worker went silent or whose message was lost;
 - `portraits`: the candidates a generation job makes and the ones it delivers;

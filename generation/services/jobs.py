@@ -1,5 +1,5 @@
 """A generation job's life: started for a session, claimed by a worker, progressing, cancelled,
-retried after an outside error, failed and refunded; training finished; a style made again."""
+retried after an outside error, failed and refunded; training finished."""
 
 import logging
 import uuid
@@ -15,7 +15,7 @@ from accounts.models import User
 from generation.models import GenerationJob, Portrait, TrainingArtifact
 from privacy import services as privacy_services
 from sessions_app import services as sessions_services
-from sessions_app.models import PhotoSession, StylePack
+from sessions_app.models import PhotoSession
 
 from .addon_refunds import addon_settle
 from .checks import consent_problem, job_check_may_continue
@@ -44,9 +44,19 @@ STALE_AFTER = timedelta(minutes=15)
 
 MAX_ATTEMPTS = 3
 
+# The session states in which a job of each kind may start; in any other the job does nothing.
+RUNS_WHEN_SESSION_IS: dict[str, tuple[str, ...]] = {
+    GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
+    GenerationJob.Kind.GENERATION: (State.TRAINING, State.GENERATING),
+    GenerationJob.Kind.REGENERATION: (State.DELIVERED,),
+    GenerationJob.Kind.ADDON: (State.DELIVERED, State.ORIGINALS_DELETED),
+}
 
-class RegenerationRefused(ValueError):
-    """The style cannot be regenerated (already done once, not in the session, not delivered)."""
+# The state a session shows while its job runs (add-ons and regenerations leave it delivered).
+SESSION_STATE_WHILE_RUNNING: dict[str, str] = {
+    GenerationJob.Kind.TRAINING: State.TRAINING,
+    GenerationJob.Kind.GENERATION: State.GENERATING,
+}
 
 
 @transaction.atomic
@@ -180,13 +190,7 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
         logger.warning("job %s is running on %s: this copy does nothing", job.pk, job.worker)
         return None
     photo_session = PhotoSession.objects.select_for_update().get(pk=job.photo_session_id)
-    expected_states: dict[str, tuple[str, ...]] = {
-        GenerationJob.Kind.TRAINING: (State.QUEUED, State.TRAINING),
-        GenerationJob.Kind.GENERATION: (State.TRAINING, State.GENERATING),
-        GenerationJob.Kind.REGENERATION: (State.DELIVERED,),
-        GenerationJob.Kind.ADDON: (State.DELIVERED, State.ORIGINALS_DELETED),
-    }
-    expected = expected_states[job.kind]
+    expected = RUNS_WHEN_SESSION_IS[job.kind]
     if photo_session.state not in expected:
         logger.warning(
             "job %s: session %s is %s, not %s; the job does nothing",
@@ -205,11 +209,7 @@ def job_begin(*, job_id: int, worker: str) -> GenerationJob | None:
         # Refuse before reading a single photo (P02, P16).
         _job_stop_for_privacy(job=job, photo_session=photo_session, problem=problem)
         return None
-    session_states: dict[str, str] = {
-        GenerationJob.Kind.TRAINING: State.TRAINING,
-        GenerationJob.Kind.GENERATION: State.GENERATING,
-    }
-    target = session_states.get(job.kind)
+    target = SESSION_STATE_WHILE_RUNNING.get(job.kind)
     if target and photo_session.state != target:
         session_move(photo_session, target, cause=f"{JOB_STARTED[job.kind]} #{job.pk}")
     elif target:
@@ -387,43 +387,3 @@ def training_finish(*, job_id: int) -> GenerationJob | None:
     )
     job_enqueue(job=generation)
     return generation
-
-
-def style_can_regenerate(*, photo_session: PhotoSession, style: StylePack) -> bool:
-    if photo_session.state != State.DELIVERED:
-        return False
-    if not photo_session.styles.filter(pk=style.pk).exists():
-        return False
-    return not photo_session.generation_jobs.filter(
-        kind=GenerationJob.Kind.REGENERATION, style=style
-    ).exists()
-
-
-@transaction.atomic
-def style_regenerate(
-    *, photo_session: PhotoSession, style: StylePack, actor: User | None = None
-) -> GenerationJob:
-    """Make one style again with new seeds, once per style; the old images stay until then."""
-    photo_session = PhotoSession.objects.select_for_update().get(pk=photo_session.pk)
-    if not style_can_regenerate(photo_session=photo_session, style=style):
-        raise RegenerationRefused(style.slug)
-    if not photo_session.training_artifacts.filter(kind=TrainingArtifact.Kind.LORA).exists():
-        raise RegenerationRefused("the personal model has been deleted")
-    problem = consent_problem(photo_session)
-    if problem:
-        raise RegenerationRefused(problem)
-    job = GenerationJob.objects.create(
-        photo_session=photo_session,
-        kind=GenerationJob.Kind.REGENERATION,
-        style=style,
-        progress_total=candidates_per_style(photo_session.plan),
-    )
-    job_enqueue(job=job)
-    privacy_services.audit_log(
-        action="generation.style_regenerate",
-        actor=actor,
-        subject=photo_session.user,
-        obj=photo_session,
-        detail={"style": style.slug, "job": job.pk},
-    )
-    return job
