@@ -3,6 +3,7 @@ and read back only under the key of the run that made them (P04, P05)."""
 
 import io
 import threading
+import time
 from collections.abc import Callable
 
 import torch
@@ -63,6 +64,38 @@ class CheckpointWriter:
         if self.error is not None:
             error, self.error = self.error, None
             raise error
+
+
+class CheckpointSchedule:
+    """When a run stores a checkpoint: every `every` steps and/or every `seconds` of training
+    (never after the last step, whose result is the LoRA itself), through a `CheckpointWriter`."""
+
+    def __init__(
+        self,
+        store: Callable[[bytes, int], object] | None,
+        *,
+        every: int,
+        seconds: float,
+        last_step: int,
+    ):
+        self.writer = CheckpointWriter(store) if store else None
+        self.every = every
+        self.seconds = seconds
+        self.last_step = last_step
+        self.last_time = time.perf_counter()
+
+    def after_step(self, done: int, now: float, unet, optimizer, key: str) -> None:
+        if self.writer is None or done >= self.last_step:
+            return
+        by_steps = self.every and done % self.every == 0
+        by_time = self.seconds and now - self.last_time >= self.seconds
+        if by_steps or by_time:
+            self.writer.submit(checkpoint_state(unet, optimizer, done, key), done)
+            self.last_time = now
+
+    def wait(self) -> None:
+        if self.writer:
+            self.writer.wait()
 
 
 def checkpoint_restore(unet, optimizer, data: bytes, key: str) -> int:

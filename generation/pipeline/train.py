@@ -28,7 +28,7 @@ from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
 
 from .base import LORA_TARGETS, BaseModel
-from .checkpoints import CheckpointWriter, checkpoint_restore, checkpoint_state, lora_state
+from .checkpoints import CheckpointSchedule, checkpoint_restore, lora_state
 
 logger = logging.getLogger(__name__)
 
@@ -245,13 +245,7 @@ def train_lora(
     raise to stop the run; the checkpoint callback gets a blob that `checkpoint=` accepts to
     resume, and `on_resume` the step a run continues from.
     """
-    cache = cache_from_bytes(cache_bytes, key) if cache_bytes else None
-    cache_reused = cache is not None
-    if cache is None:
-        images = [face_crop(image, box, config.resolution) for image, box in photos]
-        cache = encode_cache(base, images_to_tensor(images), config)
-        if on_cache:
-            on_cache(cache_to_bytes(cache, key))
+    cache, cache_reused = _latents(base, photos, config, key, cache_bytes, on_cache)
     _encoders_leave_the_gpu(base)
 
     unet = base.unet
@@ -266,10 +260,15 @@ def train_lora(
     if start and on_resume:
         on_resume(start)
     steps = _Steps(base, cache, config)
-    started = last_checkpoint = time.perf_counter()
     # Checkpoints are written beside the training, never in its way (a killed worker resumes
     # from the last one stored).
-    writer = CheckpointWriter(on_checkpoint) if on_checkpoint else None
+    checkpoints = CheckpointSchedule(
+        on_checkpoint,
+        every=config.checkpoint_every,
+        seconds=config.checkpoint_seconds,
+        last_step=config.steps,
+    )
+    started = time.perf_counter()
     losses = _LossLog(start, config.steps)
     for step in range(start, config.steps):
         loss = steps.loss(unet, step)
@@ -280,15 +279,10 @@ def train_lora(
         optimizer.zero_grad(set_to_none=True)
         done = step + 1
         now = time.perf_counter()
-        by_steps = config.checkpoint_every and done % config.checkpoint_every == 0
-        by_time = config.checkpoint_seconds and now - last_checkpoint >= config.checkpoint_seconds
-        if writer and (by_steps or by_time) and done < config.steps:
-            writer.submit(checkpoint_state(unet, optimizer, done, run_key), done)
-            last_checkpoint = now
+        checkpoints.after_step(done, now, unet, optimizer, run_key)
         if on_progress:
             on_progress(done, config.steps, (now - started) / (done - start))
-    if writer:
-        writer.wait()
+    checkpoints.wait()
     unet.eval()
     if unet.is_gradient_checkpointing:
         unet.disable_gradient_checkpointing()
@@ -303,6 +297,26 @@ def train_lora(
         "seconds": elapsed,
         "steps_run": config.steps - start,
     }
+
+
+def _latents(
+    base: BaseModel,
+    photos: list[tuple[Image.Image, object]],
+    config: TrainingConfig,
+    key: str,
+    cache_bytes: bytes | None,
+    on_cache: Callable[[bytes], object] | None,
+) -> tuple[dict, bool]:
+    """The photos' latents and whether they came from `cache_bytes` (used only when made under
+    `key`); freshly encoded ones are handed to `on_cache`."""
+    cache = cache_from_bytes(cache_bytes, key) if cache_bytes else None
+    if cache is not None:
+        return cache, True
+    images = [face_crop(image, box, config.resolution) for image, box in photos]
+    cache = encode_cache(base, images_to_tensor(images), config)
+    if on_cache:
+        on_cache(cache_to_bytes(cache, key))
+    return cache, False
 
 
 def _encoders_leave_the_gpu(base: BaseModel) -> None:
