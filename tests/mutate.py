@@ -57,7 +57,7 @@ TARGETS = [
     ),
     ("generation/services/erasure.py", ("session_artifacts_delete", "portrait_erase")),
     ("generation/services/jobs.py", ("session_jobs_cancel",)),
-    ("sessions_app/services.py", ("photo_delete",)),
+    ("sessions_app/services/photos.py", ("photo_delete",)),
 ]
 # Functions that run once, at start-up (the registry's declarations): swapping a mutant into a
 # process that has already run them would test nothing, so these always get a fresh pytest.

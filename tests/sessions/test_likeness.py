@@ -114,11 +114,11 @@ def test_after_a_restart_the_thumbnails_are_read_before_the_sessions_lock(
     client, restarted, monkeypatch
 ):
     # Reading every thumbnail again must not hold up the session's other uploads.
-    from sessions_app import services
+    from sessions_app.services import photos
 
     s = restarted
     events = []
-    face_at, atomic = faces.face_at, services.transaction.atomic
+    face_at, atomic = faces.face_at, photos.transaction.atomic
 
     def read(*args):
         events.append("thumbnail")
@@ -131,7 +131,7 @@ def test_after_a_restart_the_thumbnails_are_read_before_the_sessions_lock(
             return atomic(*args, **kwargs)
 
     monkeypatch.setattr(faces, "face_at", read)
-    monkeypatch.setattr(services, "transaction", Transaction)
+    monkeypatch.setattr(photos, "transaction", Transaction)
     assert verdict(client, s, "me.jpg", images.face_jpeg(3))["accepted"]
     assert events.count("thumbnail") == 3
     assert "lock" in events and "thumbnail" not in events[events.index("lock") :]
@@ -142,20 +142,20 @@ def test_after_a_restart_the_thumbnails_are_read_before_the_sessions_lock(
 def test_a_photo_deleted_while_an_upload_reads_the_set_does_not_fail_the_upload(
     client, restarted, monkeypatch
 ):
-    from sessions_app import services
     from sessions_app.models import SourcePhoto
+    from sessions_app.services import photos
 
     s = restarted
     gone = s.photos.order_by("id").first()
-    descriptor = services.photo_descriptor
+    descriptor = photos.photo_descriptor
 
     def deleted_meanwhile(photo):
         # The customer deletes it in another tab between the upload's read and its lock.
         if photo.pk == gone.pk and SourcePhoto.objects.filter(pk=gone.pk).exists():
-            services.photo_delete(photo=SourcePhoto.objects.get(pk=gone.pk), reason="test")
+            photos.photo_delete(photo=SourcePhoto.objects.get(pk=gone.pk), reason="test")
         return descriptor(photo)
 
-    monkeypatch.setattr(services, "photo_descriptor", deleted_meanwhile)
+    monkeypatch.setattr(photos, "photo_descriptor", deleted_meanwhile)
     assert verdict(client, s, "me.jpg", images.face_jpeg(3))["accepted"]
     assert s.photos.count() == 3 and not s.photos.filter(pk=gone.pk).exists()
 
