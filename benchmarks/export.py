@@ -29,6 +29,45 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def seed_photos(data_dir: Path, gb: float, file_mb: int) -> tuple:
+    """One customer with `gb` of photo files (incompressible bytes, `file_mb` each), 20 to a
+    session, in the database and the private folder; the customer and the files' paths."""
+    from accounts.models import User
+    from sessions_app.models import PhotoSession, Plan, SourcePhoto
+
+    plan = Plan.objects.create(slug="bench", name_en="B", name_ko="B")
+    user = User.objects.create_user(email="export-bench@example.com")
+    files = int(gb * 1024 // file_mb)
+    block = os.urandom(1 << 20)
+    paths = []
+    for s in range((files + 19) // 20):
+        ps = PhotoSession.objects.create(
+            user=user, plan=plan, state="delivered", currency="usd", amount=1
+        )
+        for k in range(min(20, files - s * 20)):
+            name = f"sessions/{ps.public_id}/originals/{k}.jpg"
+            path = data_dir / "private" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as fh:
+                for _ in range(file_mb):
+                    fh.write(block)
+            paths.append(path)
+            SourcePhoto.objects.create(
+                photo_session=ps, image=name, sha256="0" * 64, width=1, height=1
+            )
+    return user, paths
+
+
+def plain_read_seconds(paths: list[Path]) -> float:
+    """Seconds to read the files from disk in 1 MiB chunks: the reference throughput."""
+    start = time.perf_counter()
+    for path in paths:
+        with open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gb", type=float, default=2.0)
@@ -37,39 +76,12 @@ def main():
     data_dir = Path(tempfile.mkdtemp(prefix="pictureus-bench-export-"))
     connection = setup_django(data_dir)
     try:
-        from accounts.models import User
         from privacy import services
         from privacy.models import DataExport
-        from sessions_app.models import PhotoSession, Plan, SourcePhoto
 
-        plan = Plan.objects.create(slug="bench", name_en="B", name_ko="B")
-        user = User.objects.create_user(email="export-bench@example.com")
-        files = int(args.gb * 1024 // args.file_mb)
-        block = os.urandom(1 << 20)
-        paths = []
-        for s in range((files + 19) // 20):
-            ps = PhotoSession.objects.create(
-                user=user, plan=plan, state="delivered", currency="usd", amount=1
-            )
-            for k in range(min(20, files - s * 20)):
-                name = f"sessions/{ps.public_id}/originals/{k}.jpg"
-                path = data_dir / "private" / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with open(path, "wb") as fh:
-                    for _ in range(args.file_mb):
-                        fh.write(block)
-                paths.append(path)
-                SourcePhoto.objects.create(
-                    photo_session=ps, image=name, sha256="0" * 64, width=1, height=1
-                )
+        user, paths = seed_photos(data_dir, args.gb, args.file_mb)
         total = sum(p.stat().st_size for p in paths)
-
-        start = time.perf_counter()
-        for path in paths:
-            with open(path, "rb") as fh:
-                while fh.read(1 << 20):
-                    pass
-        plain = time.perf_counter() - start
+        plain = plain_read_seconds(paths)
 
         before = peak_rss_mb()
         export = DataExport.objects.create(user=user)

@@ -277,6 +277,37 @@ def measure(args, env, base, pages, static_root) -> dict:
     return {**results, "static_line": static_line}
 
 
+def print_verdicts(results: dict, static_line: str) -> list[str]:
+    """Print each page's figures against its target, then the static files' line; returns the
+    names of the targets missed."""
+    header = ("page", "req/s", "p50 ms", "p99 ms", "errors", "vs bare")
+    print("{:<20} {:>9} {:>8} {:>8} {:>7} {:>8}  target".format(*header))
+    missed = []
+    for name, r in results.items():
+        ratio = r["ratio"]
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            ok = ratio >= target and r["errors"] == 0
+            verdict = f">= {target:.0%} {'ok' if ok else 'MISSED'}"
+            if not ok:
+                missed.append(name)
+        elif r["errors"]:
+            verdict = "errors MISSED"
+            missed.append(name)
+        print(
+            f"{name:<20} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7} "
+            f"{ratio:>8.0%}  {verdict}"
+        )
+    print(static_line)
+    if static_line.startswith("static: FAIL"):
+        missed.append("static")
+    for name in TARGETS:
+        if name not in results:
+            print(f"{name}: not measured")
+    return missed
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per page")
@@ -316,31 +347,7 @@ def main():
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"median of {args.rounds} rounds"
     )
-    header = ("page", "req/s", "p50 ms", "p99 ms", "errors", "vs bare")
-    print("{:<20} {:>9} {:>8} {:>8} {:>7} {:>8}  target".format(*header))
-    missed = []
-    for name, r in results.items():
-        ratio = r["ratio"]
-        target = TARGETS.get(name)
-        verdict = ""
-        if target is not None:
-            ok = ratio >= target and r["errors"] == 0
-            verdict = f">= {target:.0%} {'ok' if ok else 'MISSED'}"
-            if not ok:
-                missed.append(name)
-        elif r["errors"]:
-            verdict = "errors MISSED"
-            missed.append(name)
-        print(
-            f"{name:<20} {r['rps']:>9.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7} "
-            f"{ratio:>8.0%}  {verdict}"
-        )
-    print(static_line)
-    if static_line.startswith("static: FAIL"):
-        missed.append("static")
-    for name in TARGETS:
-        if name not in results:
-            print(f"{name}: not measured")
+    missed = print_verdicts(results, static_line)
     print("all targets met" if not missed else f"targets missed: {', '.join(missed)}")
     return 1 if missed else 0
 

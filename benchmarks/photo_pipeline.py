@@ -219,6 +219,63 @@ def best_times(funcs, data: bytes, repeat: int) -> list[tuple[float, float]]:
     return list(zip(wall, cpu, strict=True))
 
 
+def measure_photos(photos: list[tuple[str, bytes]], repeat: int) -> tuple[dict, float]:
+    """Each photo's times and peak memory, printed as a row of the table; returns the wall and
+    CPU seconds of bare, before and pipeline summed, in all and by format, and the largest ratio
+    of the pipeline's peak memory to one decoded image's."""
+    print(
+        f"{'photo':<8} {'MB':>5} {'bare s':>7} {'before s':>8} {'pipe s':>7} {'x bare':>6} "
+        f"{'x before':>8} {'cpu x bf':>8} {'decode MB':>9} {'pipe MB':>8} {'mem x':>6}"
+    )
+    # Wall and CPU seconds of bare, before and pipeline, in all and by format.
+    totals = {"all": [0.0] * 6, "jpeg": [0.0] * 6, "heif": [0.0] * 6}
+    worst_mem = 0.0
+    decoded_mb = 0.0
+    folder = Path(tempfile.mkdtemp(prefix="photo-bench-"))
+    for name, data in photos:
+        (t_bare, c_bare), (t_before, c_before), (t_pipe, c_pipe) = best_times(
+            (bare, before, pipeline), data, repeat
+        )
+        path = folder / name
+        path.write_bytes(data)
+        decoded_mb = peak_rise_mb("decode", path)
+        pipe_mb = peak_rise_mb("pipeline", path)
+        path.unlink()
+        mem_ratio = pipe_mb / decoded_mb if decoded_mb else float("inf")
+        worst_mem = max(worst_mem, mem_ratio)
+        for key in ("all", name.split("-")[0]):
+            for n, value in enumerate((t_bare, t_before, t_pipe, c_bare, c_before, c_pipe)):
+                totals[key][n] += value
+        print(
+            f"{name:<8} {len(data) / 1e6:>5.1f} {t_bare:>7.3f} {t_before:>8.3f} {t_pipe:>7.3f} "
+            f"{t_pipe / t_bare:>6.2f} {t_pipe / t_before:>8.2f} {c_pipe / c_before:>8.2f} "
+            f"{decoded_mb:>9.1f} {pipe_mb:>8.1f} {mem_ratio:>6.2f}"
+        )
+    folder.rmdir()
+    return totals, worst_mem
+
+
+def summary(totals: dict, worst_mem: float, count: int) -> bool:
+    """Print the last line, the figures against the targets; whether every target is met."""
+
+    def ratios(key):
+        t_bare, t_before, t_pipe, _c_bare, c_before, c_pipe = totals[key]
+        return t_pipe / t_bare, t_before / t_bare, t_pipe / t_before, c_pipe / c_before
+
+    x_bare, before_bare, x_before, cpu_before = ratios("all")
+    jpeg, heif = ratios("jpeg"), ratios("heif")
+    ok = x_before <= BEFORE_TARGET and x_bare <= TIME_TARGET and worst_mem <= MEMORY_TARGET
+    print(
+        f"photos={count} 12MP JPEG+HEIC: upload check {x_before:.2f}x its time before the "
+        f"face model (JPEG {jpeg[2]:.2f}x, HEIC {heif[2]:.2f}x; target <= {BEFORE_TARGET:g}x; "
+        f"CPU time {cpu_before:.2f}x); pipeline/bare {x_bare:.2f}x, before {before_bare:.2f}x "
+        f"(JPEG {jpeg[0]:.2f}x/{jpeg[1]:.2f}x, HEIC {heif[0]:.2f}x/{heif[1]:.2f}x; "
+        f"target <= {TIME_TARGET:g}x); peak memory {worst_mem:.2f}x one decoded image "
+        f"(target <= {MEMORY_TARGET:g}x): {'OK' if ok else 'MISSED'}"
+    )
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=4, help="photos per format")
@@ -238,52 +295,8 @@ def main() -> int:
     before(photos[0][1])
     bare(photos[0][1])
 
-    print(
-        f"{'photo':<8} {'MB':>5} {'bare s':>7} {'before s':>8} {'pipe s':>7} {'x bare':>6} "
-        f"{'x before':>8} {'cpu x bf':>8} {'decode MB':>9} {'pipe MB':>8} {'mem x':>6}"
-    )
-    # Wall and CPU seconds of bare, before and pipeline, in all and by format.
-    totals = {"all": [0.0] * 6, "jpeg": [0.0] * 6, "heif": [0.0] * 6}
-    worst_mem = 0.0
-    decoded_mb = 0.0
-    folder = Path(tempfile.mkdtemp(prefix="photo-bench-"))
-    for name, data in photos:
-        (t_bare, c_bare), (t_before, c_before), (t_pipe, c_pipe) = best_times(
-            (bare, before, pipeline), data, args.repeat
-        )
-        path = folder / name
-        path.write_bytes(data)
-        decoded_mb = peak_rise_mb("decode", path)
-        pipe_mb = peak_rise_mb("pipeline", path)
-        path.unlink()
-        mem_ratio = pipe_mb / decoded_mb if decoded_mb else float("inf")
-        worst_mem = max(worst_mem, mem_ratio)
-        for key in ("all", name.split("-")[0]):
-            for n, value in enumerate((t_bare, t_before, t_pipe, c_bare, c_before, c_pipe)):
-                totals[key][n] += value
-        print(
-            f"{name:<8} {len(data) / 1e6:>5.1f} {t_bare:>7.3f} {t_before:>8.3f} {t_pipe:>7.3f} "
-            f"{t_pipe / t_bare:>6.2f} {t_pipe / t_before:>8.2f} {c_pipe / c_before:>8.2f} "
-            f"{decoded_mb:>9.1f} {pipe_mb:>8.1f} {mem_ratio:>6.2f}"
-        )
-    folder.rmdir()
-
-    def ratios(key):
-        t_bare, t_before, t_pipe, _c_bare, c_before, c_pipe = totals[key]
-        return t_pipe / t_bare, t_before / t_bare, t_pipe / t_before, c_pipe / c_before
-
-    x_bare, before_bare, x_before, cpu_before = ratios("all")
-    jpeg, heif = ratios("jpeg"), ratios("heif")
-    ok = x_before <= BEFORE_TARGET and x_bare <= TIME_TARGET and worst_mem <= MEMORY_TARGET
-    print(
-        f"photos={len(photos)} 12MP JPEG+HEIC: upload check {x_before:.2f}x its time before the "
-        f"face model (JPEG {jpeg[2]:.2f}x, HEIC {heif[2]:.2f}x; target <= {BEFORE_TARGET:g}x; "
-        f"CPU time {cpu_before:.2f}x); pipeline/bare {x_bare:.2f}x, before {before_bare:.2f}x "
-        f"(JPEG {jpeg[0]:.2f}x/{jpeg[1]:.2f}x, HEIC {heif[0]:.2f}x/{heif[1]:.2f}x; "
-        f"target <= {TIME_TARGET:g}x); peak memory {worst_mem:.2f}x one decoded image "
-        f"(target <= {MEMORY_TARGET:g}x): {'OK' if ok else 'MISSED'}"
-    )
-    return 0 if ok else 1
+    totals, worst_mem = measure_photos(photos, args.repeat)
+    return 0 if summary(totals, worst_mem, len(photos)) else 1
 
 
 if __name__ == "__main__":
