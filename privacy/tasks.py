@@ -40,7 +40,12 @@ def retention_sweep() -> dict:
     return services.sweep.retention_sweep_scheduled()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=300, max_retries=5)
+def _anchor_gave_up(task, exc, task_id, args, kwargs, einfo) -> None:
+    """Celery's failure hook: called once the last retry has failed (never on a retry)."""
+    services.receipts.receipts_anchor_failed(exc)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=300, max_retries=5, on_failure=_anchor_gave_up)
 def receipts_anchor() -> dict:
     """Anchor the deletion-receipt chain's head outside the database (daily, django-celery-beat,
     seeded by a migration). Safe to run again: each run signs one more checkpoint."""

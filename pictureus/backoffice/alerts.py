@@ -22,9 +22,8 @@ from pictureus.mail import send_templated, site_url
 from pictureus.models import OperatorAlert, WorkerPresence
 from pictureus.timezones import service_today
 from privacy.models import AuditEvent, DataSubjectRequest
+from privacy.services.receipts import ANCHOR_FAILED, ANCHOR_REFUSED
 from privacy.services.sweep import SWEEP_FAILED
-
-from .figures import RECEIPTS_REFUSED
 
 logger = logging.getLogger(__name__)
 Kind = OperatorAlert.Kind
@@ -93,7 +92,11 @@ def requests_due(now: datetime.datetime) -> list[Occurrence]:
 
 
 def failed_runs(now: datetime.datetime) -> list[Occurrence]:
-    kinds = {SWEEP_FAILED: Kind.SWEEP_FAILED, RECEIPTS_REFUSED: Kind.RECEIPTS_FAILED}
+    kinds = {
+        SWEEP_FAILED: Kind.SWEEP_FAILED,
+        ANCHOR_REFUSED: Kind.RECEIPTS_FAILED,
+        ANCHOR_FAILED: Kind.RECEIPTS_FAILED,
+    }
     events = AuditEvent.objects.filter(action__in=kinds, created_at__gte=now - LOOK_BACK)
     return [
         Occurrence(

@@ -23,7 +23,7 @@ from generation.models import GenerationJob
 from pictureus.money import format_money
 from pictureus.timezones import service_today
 from privacy.models import AuditEvent, ConsentRecord, DataSubjectRequest, LegalHold
-from privacy.services.receipts import ANCHORED
+from privacy.services.receipts import ANCHOR_FAILED, ANCHOR_REFUSED, ANCHORED
 from privacy.services.retention import retention_periods
 from privacy.services.stats import consent_rates
 from privacy.services.sweep import SWEEP_DONE, SWEEP_FAILED, sessions_due
@@ -33,7 +33,6 @@ from . import charts
 from .lookups import HOLD_ENDING_DAYS, failed_unrefunded_q, stuck_jobs_q
 from .workers import known_queues, queue_depths, workers_alive
 
-RECEIPTS_REFUSED = "receipts.anchor_refused"
 QUEUE_NAMES = {
     "default": _("Default (email, exports, sweeps)"),
     "gpu": _("GPU (training and generation)"),
@@ -196,7 +195,7 @@ def privacy_part(now: datetime.datetime) -> Part:
     part = Part("privacy", _("Privacy machinery"))
     view_audit = "privacy.view_auditevent"
     sweep, sweep_tone = _last_run([SWEEP_DONE, SWEEP_FAILED], SWEEP_DONE)
-    anchor, anchor_tone = _last_run([ANCHORED, RECEIPTS_REFUSED], ANCHORED)
+    anchor, anchor_tone = _last_run([ANCHORED, ANCHOR_REFUSED, ANCHOR_FAILED], ANCHORED)
     due = sessions_due(now=now + datetime.timedelta(days=7), periods=retention_periods()).count()
     outcome = {"good": _("succeeded"), "alert": _("failed"), "": _("never run")}
     part.figures += [

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 GENESIS_HASH = "0" * 64
 CHECKPOINT_TAG = "pictureus-receipts-checkpoint/1"
 ANCHORED = "receipts.anchored"
+# A chain that failed its verification is not anchored (the problems are in the event).
+ANCHOR_REFUSED = "receipts.anchor_refused"
+# An anchoring run that could not finish after its retries (mail, storage, database).
+ANCHOR_FAILED = "receipts.anchor_failed"
 UNKEYED = DeletionReceipt.HashScheme.SHA256
 
 
@@ -225,7 +229,7 @@ def receipts_anchor() -> dict[str, Any]:
     checkpoint = _chain_snapshot()
     problems = receipts_verify(checkpoints=[checkpoint])
     if problems:
-        audit_log(action="receipts.anchor_refused", detail={"problems": problems[:50]})
+        audit_log(action=ANCHOR_REFUSED, detail={"problems": problems[:50]})
         context: dict[str, Any] = {"problems": problems[:50], "more": max(len(problems) - 50, 0)}
         result: dict[str, Any] = {"problems": problems}
     else:
@@ -248,6 +252,12 @@ def receipts_anchor() -> dict[str, Any]:
         context=context,
     )
     return result
+
+
+def receipts_anchor_failed(error: BaseException) -> AuditEvent:
+    """Record an anchoring run that gave up, for the back office and the operators' alerts: a
+    day without a checkpoint must not pass unnoticed."""
+    return audit_log(action=ANCHOR_FAILED, detail={"error": type(error).__name__})
 
 
 def _storage_location(storage: Storage, name: str) -> str:

@@ -124,6 +124,55 @@ def test_a_receipt_chain_that_fails_verification_is_emailed_once(alice):
     assert beat() == []
 
 
+def test_an_anchoring_run_that_gives_up_after_its_retries_is_emailed_once(settings, alice):
+    """The mail server is down for the whole run: each retry fails, the last one is recorded,
+    the dashboard shows the chain's result as failed, and the operators hear of it once."""
+    import socket
+    import threading
+
+    from pictureus.backoffice.figures import privacy_part
+    from privacy import tasks
+    from privacy.models import AuditEvent
+    from privacy.services import receipt_append
+
+    receipt_append(subject=alice, category="originals", what="a photo", reason="request")
+    tasks.receipts_anchor.apply()  # a day that went well
+    # A mail server that hangs up on every connection, counting them.
+    server = socket.create_server(("127.0.0.1", 0))
+    attempts = []
+
+    def hang_up():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            attempts.append(1)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_USE_TLS = "127.0.0.1", False
+    settings.EMAIL_PORT = server.getsockname()[1]
+    try:
+        run = tasks.receipts_anchor.apply()
+    finally:
+        server.close()
+    assert run.failed() and isinstance(run.result, OSError)
+    # It tried again before giving up, and only giving up is recorded.
+    assert len(attempts) == 1 + tasks.receipts_anchor.max_retries
+    (failed,) = AuditEvent.objects.filter(action="receipts.anchor_failed")
+    result = {f.label: f.value for f in privacy_part(timezone.now()).figures}
+    assert result["Receipt chain, result"] == "failed"
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    (email,) = beat()
+    assert email.subject == "The deletion-receipt chain could not be anchored"
+    assert type(run.result).__name__ in email.body
+    assert f"/auditevent/{failed.pk}/" in email.body
+    assert beat() == []
+
+
 def test_the_alert_check_is_scheduled():
     from django_celery_beat.models import PeriodicTask
 
