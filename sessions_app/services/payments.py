@@ -16,6 +16,7 @@ from privacy.services import audit_log
 
 from .. import addons
 from ..checkout import (
+    ADDON_WITHDRAWAL_TERMS,
     WITHDRAWAL_TERMS,
     PaymentError,
     WithdrawalAgreement,
@@ -136,7 +137,11 @@ def _checkout_completed(data_object: dict) -> str:
     if order.status == Order.Status.PAID:
         return "already paid"
     if order.kind == Order.Kind.ADDON:
-        return addons.order_addon_paid(order=order, payment_intent=_payment_intent(data_object))
+        outcome = addons.order_addon_paid(order=order, payment_intent=_payment_intent(data_object))
+        # After the fulfilment's own on-commit work: an order refused and refunded at once
+        # gets the refund's email, not a receipt.
+        transaction.on_commit(lambda: order_confirmation_send(order_id=order.pk), robust=True)
+        return outcome
     photo_session = order.photo_session
     already_paid = photo_session.orders.filter(status=Order.Status.PAID).exists()
     order.status = Order.Status.PAID
@@ -186,10 +191,13 @@ def _processor_charge(order: Order) -> tuple[str, str]:
 def order_confirmation_send(*, order_id: int) -> None:
     """Email the customer the confirmation of a paid order, in their language: the order's
     details the law asks for (seller, item, amount, payment method, date, the terms of
-    withdrawal) and the payment processor's own receipt link where it has one."""
+    withdrawal) and the payment processor's own receipt link where it has one. An order no
+    longer paid (refunded at once) gets none."""
     order = Order.objects.select_related("photo_session__user", "photo_session__plan").get(
         pk=order_id
     )
+    if order.status != Order.Status.PAID or order.amount_refunded:
+        return
     if not (order.receipt_url and order.payment_method):
         receipt_url, method = _processor_charge(order)
         order.receipt_url = order.receipt_url or receipt_url
@@ -197,19 +205,21 @@ def order_confirmation_send(*, order_id: int) -> None:
         order.save(update_fields=["receipt_url", "payment_method"])
     photo_session = order.photo_session
     user = photo_session.user
+    addon = order.kind == Order.Kind.ADDON
+    # An add-on's next page is the gallery its styles will join; a session's, its photos.
+    next_page = "generation:gallery" if addon else "sessions_app:detail"
     send_templated(
         to=[user.email],
         template_prefix="sessions_app/email/order_paid",
         context={
             "user": user,
             "order": order,
+            "addon": addon,
             "photo_session": photo_session,
-            "styles": list(photo_session.styles.all()),
-            "withdrawal_terms": WITHDRAWAL_TERMS,
+            "styles": list((order if addon else photo_session).styles.all()),
+            "withdrawal_terms": ADDON_WITHDRAWAL_TERMS if addon else WITHDRAWAL_TERMS,
             "seller": seller(),
-            "url": site_url(
-                reverse("sessions_app:detail", kwargs={"public_id": photo_session.public_id})
-            ),
+            "url": site_url(reverse(next_page, kwargs={"public_id": photo_session.public_id})),
         },
         language=user.preferred_language,
         time_zone=zone_for_user(user),

@@ -244,6 +244,82 @@ def test_a_paid_order_is_one_generation_job_and_no_training(
     assert "Your extra styles are being made" in gallery(client, s)
 
 
+@pytest.mark.parametrize(
+    ("language", "currency", "subject", "lines"),
+    [
+        (
+            "en",
+            "usd",
+            "is paid",
+            [
+                "Styles: Business",
+                "Amount paid: {money} (USD)",
+                "cannot be withdrawn once it is paid",
+                "will email you when they are in your gallery",
+            ],
+        ),
+        (
+            "ko",
+            "krw",
+            "결제",
+            [
+                "스타일: 비즈니스",
+                "결제 금액: {money} (KRW)",
+                "결제한 후에는 주문을 철회하실 수 없습니다",
+                "갤러리에 추가되면 이메일로 알려 드리겠습니다",
+            ],
+        ),
+    ],
+)
+def test_a_paid_addon_gets_its_own_receipt_by_email_in_the_customers_language(
+    client,
+    paid_session,
+    catalogue,
+    settings,
+    localstripe_server,  # noqa: F811
+    django_capture_on_commit_callbacks,
+    mailoutbox,
+    language,
+    currency,
+    subject,
+    lines,
+):
+    """The receipt names what this order bought (not the session's own styles), its price,
+    its own terms of withdrawal (not the session's) and the gallery the styles will join."""
+    from pictureus.money import format_money
+    from sessions_app.checkout import WITHDRAWAL_TERMS
+    from tests.conftest import make_customer, purge_queues
+
+    region = "KR" if language == "ko" else "US"
+    customer = make_customer(f"{language}@example.com", region=region, language=language)
+    s = delivered(paid_session, customer, currency=currency)
+    client.force_login(customer)
+    use_stripe(settings, localstripe_server)
+    buy(client, s, catalogue, language=language)
+    order = Order.objects.get(kind="addon")
+    body = event(order, payment_intent=paid_intent(localstripe_server, order.amount))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert deliver(client, body).status_code == 200
+    finally:
+        purge_queues()  # the add-on's job message: no worker runs here
+    (receipt,) = mailoutbox
+    assert receipt.to == [customer.email]
+    assert f"#{order.pk}" in receipt.subject and subject in receipt.subject
+    text = receipt.body
+    for line in lines:
+        line = line.format(money=format_money(order.amount, currency, language))
+        assert line in text, line
+    with translation.override(language):
+        session_styles = [style.name for style in s.styles.all()]
+        assert str(WITHDRAWAL_TERMS)[:40] not in text
+    assert session_styles and not any(name in text for name in session_styles)
+    assert f"/{language}/studio/{s.public_id}/" in text
+    assert f"/sessions/{s.public_id}/" not in text
+    html = receipt.alternatives[0][0]
+    assert f"/{language}/studio/{s.public_id}/" in html and lines[-1] in html
+
+
 def test_a_failed_addon_is_refunded_and_the_gallery_stays(
     client,
     alice,
@@ -285,6 +361,7 @@ def test_a_payment_that_arrives_after_a_restriction_is_refunded_and_makes_nothin
     settings,
     localstripe_server,  # noqa: F811
     django_capture_on_commit_callbacks,
+    mailoutbox,
 ):
     from privacy.services import restriction_place
 
@@ -301,6 +378,8 @@ def test_a_payment_that_arrives_after_a_restriction_is_refunded_and_makes_nothin
     assert not GenerationJob.objects.filter(photo_session=s).exists()
     order.refresh_from_db()
     assert order.status == "paid" and order.amount_refunded == 500
+    # The customer hears of the refund, and gets no receipt for an order that makes nothing.
+    assert not [m for m in mailoutbox if "is paid" in m.subject]
 
 
 def test_the_ready_email_offers_it_in_the_customers_language(paid_session, catalogue, mailoutbox):
