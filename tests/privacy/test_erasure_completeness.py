@@ -142,11 +142,19 @@ def test_the_export_holds_every_store_of_the_customer_and_nothing_of_anyone_else
 
 @pytest.mark.promise("P12")
 def test_the_export_zip_carries_the_photos_and_portraits_but_no_earlier_export(alice, bob, planted):
+    from sessions_app.models import SourcePhoto
+
     export = DataExport.objects.create(user=alice)
     export = services.export_build(export=export)
     with export.file.open("rb") as fh, zipfile.ZipFile(fh) as archive:
         names = archive.namelist()
         data = json.loads(archive.read("data.json"))
+        # Each photo is there whole, as stored: her own bytes, not an empty or partial file.
+        for record in data["photos"]:
+            stored = SourcePhoto.objects.get(pk=record["id"], photo_session__user=alice).image
+            with stored.open("rb") as original:
+                expected = original.read()
+            assert expected and archive.read(record["image"]) == expected
     files = [n for n in names if n.startswith("files/")]
     assert sum(n.startswith("files/photos/") for n in files) == 3
     assert sum(n.startswith("files/portraits/") for n in files) == 1
