@@ -45,6 +45,20 @@ def test_a_training_job_reads_only_its_own_sessions_photos(celery_worker, alice,
     for event in AuditEvent.objects.filter(action="generation.photos_read"):
         owner = {alices.pk: alice.pk, bobs.pk: bob.pk}[int(event.object_id)]
         assert event.subject_id == owner
+    # Her generation reads her own LoRA back (checked against its session and its hash) and
+    # delivers her gallery.
+    ended = wait_for(
+        lambda: (
+            alices.__class__.objects.filter(
+                pk=alices.pk, state__in=("delivered", "failed", "refunded")
+            )
+            .values_list("state", flat=True)
+            .first()
+        ),
+        timeout=240,
+        message="alice's gallery",
+    )
+    assert ended == "delivered"
 
 
 @pytest.mark.promise("P03")

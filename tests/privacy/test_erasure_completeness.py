@@ -142,10 +142,19 @@ def test_the_export_holds_every_store_of_the_customer_and_nothing_of_anyone_else
 
 @pytest.mark.promise("P12")
 def test_the_export_zip_carries_the_photos_and_portraits_but_no_earlier_export(alice, bob, planted):
+    from privacy.models import AuditEvent
     from sessions_app.models import SourcePhoto
 
+    bobs = DataExport.objects.get(user=bob)
+    bobs_before = (bobs.status, bobs.file.name, bobs.size, bobs.ready_at)
     export = DataExport.objects.create(user=alice)
     export = services.export_build(export=export)
+    # Building hers leaves Bob's export as it was, and is audited with its size.
+    bobs.refresh_from_db()
+    assert (bobs.status, bobs.file.name, bobs.size, bobs.ready_at) == bobs_before
+    ready = AuditEvent.objects.get(action="export.ready", object_id=str(export.pk))
+    assert ready.subject_id == alice.pk
+    assert ready.detail == {"size": export.size} and export.size == export.file.size > 0
     with export.file.open("rb") as fh, zipfile.ZipFile(fh) as archive:
         names = archive.namelist()
         data = json.loads(archive.read("data.json"))
