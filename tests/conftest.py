@@ -306,11 +306,15 @@ def s3_server(tmp_path_factory):
         "access_key": S3_ACCESS_KEY,
         "secret_key": S3_SECRET_KEY,
     }
-    _wait_for_s3(info)
-    yield info
-    if proc is not None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    try:
+        _wait_for_s3(info)
+        yield info
+    finally:
+        # Also when it never came up: a server left behind would hold the port for the next
+        # run, with its data folder gone.
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
 def _s3_client(info):
@@ -328,17 +332,27 @@ def _s3_client(info):
 
 
 def _wait_for_s3(info, timeout=90):
+    """Until the server stores and returns an object (answering is not enough: a server whose
+    data folder is gone lists buckets and refuses every write)."""
     client = _s3_client(info)
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
+        probe = f"pictureus-probe-{uuid.uuid4().hex[:12]}"  # a try cut short leaves its own
         try:
-            client.list_buckets()
+            client.create_bucket(Bucket=probe)
+            client.put_object(Bucket=probe, Key="probe", Body=b"probe")
+            assert client.get_object(Bucket=probe, Key="probe")["Body"].read() == b"probe"
+            client.delete_object(Bucket=probe, Key="probe")
+            client.delete_bucket(Bucket=probe)
             return
-        except Exception as exc:  # noqa: BLE001 - keep polling until the server answers
+        except Exception as exc:  # noqa: BLE001 - keep polling until the server stores objects
             last = exc
             time.sleep(0.5)
-    raise RuntimeError(f"SeaweedFS S3 did not come up: {last}")
+    raise RuntimeError(
+        f"the S3 server at {info['endpoint_url']} does not store objects: {last} "
+        "(a SeaweedFS left running by an earlier run? `pkill -f 'weed mini'`)"
+    )
 
 
 @pytest.fixture
