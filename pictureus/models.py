@@ -32,7 +32,8 @@ class OperatorAlert(models.Model):
         GPU_UNSERVED = "gpu_unserved", _("No worker serves the GPU queue while jobs wait")
         REQUEST_DUE = "request_due", _("A data-subject request is near its deadline")
         SWEEP_FAILED = "sweep_failed", _("The retention sweep failed")
-        RECEIPTS_FAILED = "receipts_failed", _("The receipt chain was not verified or not anchored")
+        RECEIPTS_FAILED = "receipts_failed", _("The receipt chain failed its verification")
+        ANCHOR_FAILED = "anchor_failed", _("The deletion-receipt chain could not be anchored")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     key = models.CharField(_("occurrence"), max_length=64)

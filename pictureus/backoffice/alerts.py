@@ -95,7 +95,7 @@ def failed_runs(now: datetime.datetime) -> list[Occurrence]:
     kinds = {
         SWEEP_FAILED: Kind.SWEEP_FAILED,
         ANCHOR_REFUSED: Kind.RECEIPTS_FAILED,
-        ANCHOR_FAILED: Kind.RECEIPTS_FAILED,
+        ANCHOR_FAILED: Kind.ANCHOR_FAILED,
     }
     events = AuditEvent.objects.filter(action__in=kinds, created_at__gte=now - LOOK_BACK)
     return [

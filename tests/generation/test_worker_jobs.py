@@ -24,6 +24,7 @@ def test_a_training_job_reads_only_its_own_sessions_photos(celery_worker, alice,
 
     from generation.models import TrainingArtifact
     from privacy.models import AuditEvent
+    from sessions_app.models import PhotoSession
 
     bobs = paid_session(bob, photos=12, seed=2)
     submit(bobs)  # queued alongside, so both sessions' photos are there to be mixed up
@@ -49,9 +50,7 @@ def test_a_training_job_reads_only_its_own_sessions_photos(celery_worker, alice,
     # delivers her gallery.
     ended = wait_for(
         lambda: (
-            alices.__class__.objects.filter(
-                pk=alices.pk, state__in=("delivered", "failed", "refunded")
-            )
+            PhotoSession.objects.filter(pk=alices.pk, state__in=("delivered", "failed", "refunded"))
             .values_list("state", flat=True)
             .first()
         ),
